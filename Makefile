@@ -1,0 +1,69 @@
+# Two commands on a fresh Debian/Ubuntu clone: `make site` builds the site, `make test`
+# runs every test. Each installs what it needs: system packages with apt-get (when
+# missing), Python packages into .venv/ from the list in pyproject.toml.
+
+PYTHON       ?= python3
+VENV         := .venv
+PY           := $(VENV)/bin/python
+QUALITY      ?= publish
+BASE_PATH    ?= /
+# Cairo and Pango headers build Manim's text renderer; ffmpeg checks videos; DejaVu is
+# the font videos are set in.
+SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-core
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot
+# work offline); the HTML checker runs on Java.
+TEST_PKGS    := chromium default-jre-headless
+
+.PHONY: site test serve clean bench goldens setup test-setup
+
+site: setup
+	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH)
+
+test: test-setup
+	$(PY) -m pytest -q
+
+serve: setup
+	$(PY) -m generator serve
+
+clean:
+	rm -rf build
+
+bench: test-setup
+	$(PY) tests/bench.py
+
+# Refresh the golden fixture site on purpose (never done by CI).
+goldens: setup
+	$(PY) -m pytest -q tests/test_golden.py --update-goldens
+
+setup: .system-deps.stamp $(VENV)/.installed
+
+test-setup: setup .test-deps.stamp
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	  print('\n'.join(p['dependencies'] + p['optional-dependencies']['test']))" > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt
+	touch $@
+
+.system-deps.stamp:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(SYSTEM_PKGS)"
+	@touch $@
+
+.test-deps.stamp:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_PKGS)"
+	@touch $@
+
+# Install the Debian packages in PKGS that are missing, or say exactly what to install.
+.PHONY: apt-install
+apt-install:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "error: missing system packages:$$missing; install them with your package manager, then rerun make"; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "error: missing system packages:$$missing; run: sudo apt-get install -y$$missing"; exit 1; fi; \
+	echo "Installing system packages:$$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null

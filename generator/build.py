@@ -1,0 +1,265 @@
+"""The build: plan, run what is stale, publish atomically.
+
+    lessons -> training -> export -> render -> pages -> swap into build/site
+
+Every stage caches its outputs under build/cache by a hash of exactly their inputs, so
+a rebuild redoes only what changed. The site itself is written into a staging folder;
+`build/site` is a symbolic link that is switched to the new folder in one atomic
+rename only when everything succeeded. A failed or killed build leaves the previous
+site exactly as it was. A lock file keeps two builds from interleaving.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import lessons as lessons_stage
+from generator import training
+from generator.cache import Cache, file_digest, key_of
+from generator.errors import BuildError, location
+from generator.theme import palette_fingerprint
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+@dataclass
+class BuildOptions:
+    root: Path
+    quality: str = "publish"
+    base_path: str = "/"
+    workers: int = 2
+    out: Path | None = None          # default: <root>/build
+    videos: bool = True              # False: skip the render stage (unit tests of pages)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        self.out = (self.out or self.root / "build").resolve()
+        if self.quality not in ("draft", "publish"):
+            raise BuildError("--quality", f"unknown quality '{self.quality}'", "use draft or publish")
+        if not self.base_path.startswith("/"):
+            self.base_path = "/" + self.base_path
+        if not self.base_path.endswith("/"):
+            self.base_path += "/"
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def scenes(self) -> Path:
+        return self.root / "scenes"
+
+    @property
+    def site(self) -> Path:
+        return self.out / "site"
+
+
+@dataclass
+class BuildResult:
+    site: Path
+    changed: bool                      # False: nothing to do, the site was already current
+    rebuilt: list[str] = field(default_factory=list)   # "stage/name: reason" lines
+
+
+@contextmanager
+def build_lock(out: Path):
+    """Only one build at a time per output folder; a second one stops with a message."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock_path = out / ".lock"
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BuildError(str(lock_path), f"another build is running (pid {holder})",
+                             "wait for it to finish, then build again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def git_commit(root: Path) -> tuple[str, str]:
+    """The commit the site is built from and its date; stable across builds of one commit."""
+    if os.environ.get("SITE_COMMIT"):
+        return os.environ["SITE_COMMIT"], os.environ.get("SITE_COMMIT_DATE", "")
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%H %cI"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.split()
+        return out[0], out[1]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unversioned", ""
+
+
+def build(options: BuildOptions, progress) -> BuildResult:
+    with build_lock(options.out):
+        return _build_locked(options, progress)
+
+
+def _build_locked(options: BuildOptions, progress) -> BuildResult:
+    root, cache = options.root, Cache(options.out / "cache")
+    rebuilt: list[str] = []
+
+    # 1. lessons: what the series holds and what each lesson embeds.
+    series = lessons_stage.load_series(options.content, root)
+
+    # 2. training: a fresh record for every declared run.
+    records: dict[str, dict[str, Path]] = {}
+    for lesson in series.lessons:
+        records[lesson.slug] = training.train_lesson(lesson.experiments, lesson.slug, root, cache, progress,
+                                                     options.workers, rebuilt)
+
+    # 3. export: compact JSON and static figures for every widget embed.
+    from generator import export
+
+    widgets = {lesson.slug: export.export_lesson(lesson, records[lesson.slug], root, cache, progress, rebuilt)
+               for lesson in series.lessons}
+
+    # 4. render: light and dark videos for every scene a lesson embeds.
+    videos = render_videos(series, records, options, cache, progress, rebuilt) if options.videos else {}
+
+    # 5. pages: only when something the site depends on changed.
+    commit, commit_date = git_commit(root)
+    site_inputs = _site_inputs(options, series, records, widgets, videos, commit, commit_date)
+    site_key = key_of(site_inputs)
+    current = options.site.resolve() if options.site.is_symlink() else None
+    if current is not None and current.name == site_key and current.is_dir():
+        cache.used.update(_used_site_entries(cache))
+        progress.finish("Site is up to date: nothing to do.")
+        return BuildResult(options.site, False, rebuilt)
+    rebuilt.append(f"site: {cache.why('site', 'site', site_inputs)}")
+
+    from generator import pages
+
+    assets = {lesson.slug: pages.LessonAssets(widgets[lesson.slug], _lesson_videos(lesson, videos),
+                                              records[lesson.slug])
+              for lesson in series.lessons}
+    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality)
+    versions = options.out / "sites"
+    staging = options.out / f".staging-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        pages.write_site(staging, root, options.templates, series, assets, config, progress)
+        publish(staging, versions / site_key, options.site)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    pending = cache.begin("site", "site", site_inputs)
+    pending.commit()
+    _remove_old_versions(versions, keep=site_key)
+    _remove_leftovers(options.out)
+    cache.prune()
+    progress.finish(f"Built {options.site} in {progress.elapsed():.1f}s" if hasattr(progress, "elapsed")
+                    else "Built")
+    return BuildResult(options.site, True, rebuilt)
+
+
+def render_videos(series, records, options, cache, progress, rebuilt):
+    """Render every scene some lesson embeds (or uses as its poster)."""
+    needed: dict[str, tuple[Path, int]] = {}
+    for lesson in series.lessons:
+        for embed in lesson.embeds:
+            if embed.kind == "video":
+                needed.setdefault(embed.name, (lesson.source, embed.line))
+        if lesson.meta.get("poster"):
+            needed.setdefault(lesson.meta["poster"], (lesson.source, None))
+    if not needed:
+        return {}
+    for scene, (source, line) in needed.items():
+        if not (options.scenes / f"{scene.replace('-', '_')}.py").is_file():
+            raise BuildError(location(source, line, options.root), f"video '{scene}' has no scene file",
+                             f"add scenes/{scene.replace('-', '_')}.py or fix the name")
+    from generator import render
+
+    all_records = {f"{slug}/{run}": path for slug, runs in records.items() for run, path in runs.items()}
+    return render.render_scenes(options.scenes, all_records, options.root, cache, progress, options.quality,
+                                options.workers, rebuilt, only=set(needed))
+
+
+def _lesson_videos(lesson, videos):
+    names = {e.name for e in lesson.embeds if e.kind == "video"}
+    if lesson.meta.get("poster"):
+        names.add(lesson.meta["poster"])
+    return {name: videos[name] for name in names if name in videos}
+
+
+def _site_inputs(options, series, records, widgets, videos, commit, commit_date) -> dict[str, str]:
+    """Everything the published site depends on, as labelled fingerprints."""
+    inputs: dict[str, str] = {}
+    for path in sorted(options.content.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            inputs[str(path.relative_to(options.root))] = file_digest(path)
+    for path in sorted(options.templates.rglob("*")):
+        if path.is_file():
+            inputs[str(path.relative_to(options.root))] = file_digest(path)
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        inputs[f"generator/{path.name}"] = file_digest(path)
+    for slug, runs in records.items():
+        for run, path in runs.items():
+            inputs[f"record:{slug}/{run}"] = path.parent.name  # the entry key
+    for slug, exported in widgets.items():
+        for eid, widget in exported.items():
+            inputs[f"export:{slug}/{eid}"] = widget.data.parent.name
+    for scene, variants in videos.items():
+        for theme_name, files in variants.items():
+            inputs[f"video:{scene}-{theme_name}"] = Path(files["video"]).parent.name
+    inputs |= {"palette": palette_fingerprint(), "base_path": options.base_path, "quality": options.quality,
+               "commit": commit, "commit_date": commit_date}
+    # Code embeds read project files: their bytes matter too.
+    for lesson in series.lessons:
+        for embed in lesson.embeds:
+            target = options.root / embed.name
+            if embed.kind == "code" and target.is_file():
+                inputs[f"snippet:{embed.name}"] = file_digest(target)
+    return inputs
+
+
+def _used_site_entries(cache: Cache) -> set[Path]:
+    site_dir = cache.root / "site" / "site"
+    return {p for p in site_dir.iterdir() if p.is_dir()} if site_dir.is_dir() else set()
+
+
+def publish(staging: Path, version_dir: Path, site_link: Path) -> None:
+    """Move the finished site into place and switch `build/site` to it atomically."""
+    version_dir.parent.mkdir(parents=True, exist_ok=True)
+    if version_dir.exists():
+        shutil.rmtree(version_dir)
+    os.replace(staging, version_dir)
+    if site_link.exists() and not site_link.is_symlink():
+        # A plain folder from elsewhere: keep it aside rather than delete someone's files.
+        os.replace(site_link, site_link.with_name("site.previous"))
+    tmp_link = site_link.with_name(f".site-link-{os.getpid()}")
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(os.path.relpath(version_dir, site_link.parent), tmp_link)
+    os.replace(tmp_link, site_link)  # the one atomic step: readers see old or new, never neither
+
+
+def _remove_old_versions(versions: Path, keep: str) -> None:
+    for folder in versions.iterdir():
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Staging folders and links left by builds that were killed."""
+    for leftover in list(out.glob(".staging-*")) + list(out.glob(".site-link-*")):
+        if leftover.is_symlink() or leftover.is_file():
+            leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)

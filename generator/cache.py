@@ -1,0 +1,147 @@
+"""Content-addressed cache for every stage's outputs.
+
+An output is identified by (stage, name) and keyed by a hash of exactly its inputs,
+given as a mapping `label -> fingerprint` (a file's content hash, a library version, a
+seed...). An entry is a folder `build/cache/<stage>/<name>/<key>/`; it is filled under a
+temporary name and renamed into place only when complete, so an entry cut short by a
+crash is never seen as fresh. The inputs of the newest entry are kept beside it so the
+build can say *why* something was rebuilt.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (memoised on path, size and mtime within one process)."""
+    stat = path.stat()
+    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if memo_key not in _HASH_MEMO:
+        _HASH_MEMO[memo_key] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return _HASH_MEMO[memo_key]
+
+
+def text_digest(text: str | bytes) -> str:
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def key_of(inputs: dict[str, str]) -> str:
+    """The cache key of an output: a hash of its labelled inputs, order-independent."""
+    return text_digest(json.dumps(inputs, sort_keys=True))
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write to a temporary sibling and rename, so readers see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One complete cache entry: a folder of output files."""
+
+    stage: str
+    name: str
+    key: str
+    folder: Path
+
+    def file(self, filename: str) -> Path:
+        return self.folder / filename
+
+
+class Cache:
+    def __init__(self, root: Path):
+        self.root = root
+        self.used: set[Path] = set()
+
+    def _name_dir(self, stage: str, name: str) -> Path:
+        return self.root / stage / name.replace("/", "__")
+
+    def lookup(self, stage: str, name: str, inputs: dict[str, str]) -> Entry | None:
+        """The fresh entry for these inputs, or None if it must be (re)built."""
+        key = key_of(inputs)
+        folder = self._name_dir(stage, name) / key
+        if not (folder / "entry.json").is_file():
+            return None
+        self.used.add(folder)
+        return Entry(stage, name, key, folder)
+
+    def why(self, stage: str, name: str, inputs: dict[str, str]) -> str:
+        """A short reason this output is stale: which labelled inputs changed."""
+        latest = self._name_dir(stage, name) / "latest.json"
+        try:
+            previous = json.loads(latest.read_text())["inputs"]
+        except (OSError, ValueError, KeyError):
+            return "not built before"
+        changed = sorted(
+            label for label in set(inputs) | set(previous) if inputs.get(label) != previous.get(label)
+        )
+        if not changed:
+            return "previous output missing or incomplete"
+        shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        return f"changed: {shown}"
+
+    def begin(self, stage: str, name: str, inputs: dict[str, str]) -> "PendingEntry":
+        """A temporary folder to write outputs into; `commit()` makes it an entry."""
+        key = key_of(inputs)
+        name_dir = self._name_dir(stage, name)
+        tmp = name_dir / f".tmp-{key}-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        return PendingEntry(self, stage, name, key, inputs, tmp, name_dir / key)
+
+    def prune(self) -> int:
+        """Delete entries and leftovers this build did not use. Returns how many."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for stage_dir in self.root.iterdir():
+            if not stage_dir.is_dir():
+                continue
+            for name_dir in stage_dir.iterdir():
+                if not name_dir.is_dir():
+                    continue
+                for entry_dir in name_dir.iterdir():
+                    if entry_dir.is_dir() and entry_dir not in self.used:
+                        shutil.rmtree(entry_dir, ignore_errors=True)
+                        removed += 1
+        return removed
+
+
+@dataclass
+class PendingEntry:
+    cache: Cache
+    stage: str
+    name: str
+    key: str
+    inputs: dict[str, str]
+    folder: Path
+    final: Path
+
+    def file(self, filename: str) -> Path:
+        return self.folder / filename
+
+    def commit(self) -> Entry:
+        meta = {"stage": self.stage, "name": self.name, "key": self.key, "inputs": self.inputs}
+        (self.folder / "entry.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+        if self.final.exists():  # another process finished the same work first
+            shutil.rmtree(self.folder)
+        else:
+            os.replace(self.folder, self.final)
+        write_atomic(self.final.parent / "latest.json", json.dumps(meta, indent=1, sort_keys=True))
+        self.cache.used.add(self.final)
+        return Entry(self.stage, self.name, self.key, self.final)
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

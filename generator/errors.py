@@ -1,0 +1,34 @@
+"""The one error type the build reports to authors.
+
+Every problem an author can cause becomes a BuildError carrying *where* (a file and
+line, or a run or scene name) and *what to do*. The CLI prints it as one line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BuildError(Exception):
+    def __init__(self, where: str, problem: str, fix: str = ""):
+        self.where = where
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        text = f"{self.where}: {self.problem}"
+        if self.fix:
+            text += f"; {self.fix}"
+        # One line, always: authors grep for it and CI logs show it whole.
+        return " ".join(text.split())
+
+
+def location(path: Path | str, line: int | None = None, root: Path | None = None) -> str:
+    """'content/01-x/lesson.md:12', relative to the project root when possible."""
+    path = Path(path)
+    if root is not None:
+        try:
+            path = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            pass
+    return f"{path}:{line}" if line else str(path)

@@ -1,0 +1,101 @@
+"""Python-Markdown extensions the lessons use: math and embeds.
+
+Math: `$...$` inline and `$$` blocks become MathML at build time (latex2mathml), so
+the page needs no client-side math library, only a math font.
+Embeds: `::: kind name key=value | caption` lines, already parsed with their line
+numbers by `lessons.find_embeds`, are replaced by the HTML a callback returns.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown import Extension, Markdown
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+
+from generator.lessons import Embed
+
+INLINE_MATH = r"(?<![\\$\w])\$(?=\S)(?P<tex>[^$\n]+?)(?<=\S)\$(?![\w$])"
+
+
+class MathError(ValueError):
+    pass
+
+
+def to_mathml(tex: str, display: bool) -> str:
+    try:
+        return latex_to_mathml(tex, display="block" if display else "inline")
+    except Exception as exc:  # latex2mathml raises many types for bad TeX
+        raise MathError(f"cannot typeset ${tex}$: {exc}") from None
+
+
+class InlineMath(InlineProcessor):
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        placeholder = self.md.htmlStash.store(to_mathml(m["tex"], display=False))
+        return placeholder, m.start(0), m.end(0)
+
+
+class BlockMath(Preprocessor):
+    """A `$$` line opens and a `$$` line closes display math."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            if lines[i].strip() == "$$":
+                end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
+                if end is None:
+                    raise MathError("a '$$' block is never closed")
+                tex = " ".join(line.strip() for line in lines[i + 1:end])
+                out += ["", self.md.htmlStash.store(f'<div class="math-display">{to_mathml(tex, True)}</div>'), ""]
+                i = end + 1
+            else:
+                out.append(lines[i])
+                i += 1
+        return out
+
+
+class MathExtension(Extension):
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        # After fenced code is stashed (25), so `$` inside code fences is left alone.
+        md.preprocessors.register(BlockMath(md), "block_math", 24)
+        # Above backticks (190) would break code spans; above escapes (180) keeps `\` intact.
+        md.inlinePatterns.register(InlineMath(INLINE_MATH, md), "inline_math", 185)
+
+
+class EmbedPreprocessor(Preprocessor):
+    def __init__(self, md: Markdown, embeds: list[Embed], body_line: int, render: Callable[[Embed], str]):
+        super().__init__(md)
+        self.embeds = embeds
+        self.body_line = body_line
+        self.render = render
+
+    def run(self, lines: list[str]) -> list[str]:
+        lines = list(lines)
+        for embed in self.embeds:
+            index = embed.line - self.body_line
+            html = self.render(embed)
+            lines[index] = "\n" + self.md.htmlStash.store(html) + "\n"
+        return "\n".join(lines).split("\n")
+
+
+class EmbedExtension(Extension):
+    def __init__(self, embeds: list[Embed], body_line: int, render: Callable[[Embed], str]):
+        super().__init__()
+        self.embeds, self.body_line, self.render = embeds, body_line, render
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        # After whitespace normalisation (30), which would strip the stash markers, and before
+        # fenced code is stashed (25), while line numbers still match the source file.
+        md.preprocessors.register(EmbedPreprocessor(md, self.embeds, self.body_line, self.render), "embeds", 29)
+
+
+def heading_text_to_id(value: str, separator: str = "-") -> str:
+    """Stable, readable anchors: 'The loss landscape' -> 'the-loss-landscape'."""
+    value = re.sub(r"<[^>]+>", "", value)
+    value = re.sub(r"[^\w\s-]", "", value.lower()).strip()
+    return re.sub(r"[\s_-]+", separator, value)
+
+

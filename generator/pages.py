@@ -1,0 +1,318 @@
+"""Stage 4, pages: Markdown through Jinja into the static site.
+
+Input:  the Series, the manifest of what earlier stages produced (widget data and
+        figures, videos), the site configuration and `templates/`.
+Output: a complete site folder: one page per lesson, the index, 404.html, static
+        assets, and copies (hard links where possible) of exported data and videos.
+
+Pages are cheap to render, so this stage redoes all of them whenever anything the
+site depends on changed; `build` skips it entirely when nothing did.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import os
+import re
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from generator import theme
+from generator.errors import BuildError, location
+from generator.export import ExportedWidget
+from generator.lessons import Embed, Lesson, PlannedLesson, Series
+from generator.markdown_ext import EmbedExtension, MathError, MathExtension, heading_text_to_id
+
+WORDS_PER_MINUTE = 200
+REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
+REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
+
+# The head script that sets the theme before first paint. Its hash goes into the page's
+# Content-Security-Policy, which otherwise allows scripts from the site itself only.
+THEME_BOOT_SCRIPT = (
+    "(function(){var t;try{t=localStorage.getItem('theme')}catch(e){}"
+    "if(t!=='light'&&t!=='dark'){t=matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'}"
+    "document.documentElement.dataset.theme=t})();"
+)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    base_path: str = "/"          # where the site is served from, e.g. "/my-repo/"
+    commit: str = "unversioned"   # the commit the site was built from
+    commit_date: str = ""         # that commit's date (ISO), not the clock's
+    quality: str = "publish"
+
+
+@dataclass
+class LessonAssets:
+    """What earlier stages produced for one lesson."""
+
+    widgets: dict[str, ExportedWidget] = field(default_factory=dict)
+    videos: dict[str, dict[str, dict[str, Path]]] = field(default_factory=dict)  # scene -> theme -> kind -> path
+    records: dict[str, Path] = field(default_factory=dict)
+
+
+def csp(script_hashes: list[str]) -> str:
+    scripts = " ".join(["'self'", *[f"'sha256-{h}'" for h in script_hashes]])
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+            "media-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'none'")
+
+
+def script_hash(source: str) -> str:
+    return base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+
+
+# --------------------------------------------------------------------------- code snippets
+def read_region(path: Path, region: str | None) -> str:
+    """A file's text, or only the lines between `# [start:NAME]` and `# [end:NAME]`."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if region is None:
+        kept = [line for line in lines if not (REGION_START.search(line) or REGION_END.search(line))]
+        return "\n".join(kept).strip("\n") + "\n"
+    start = next((i for i, line in enumerate(lines) if (m := REGION_START.search(line)) and m["name"] == region), None)
+    end = next((i for i, line in enumerate(lines) if (m := REGION_END.search(line)) and m["name"] == region), None)
+    if start is None or end is None or end < start:
+        raise KeyError(region)
+    body = [line for line in lines[start + 1:end] if not (REGION_START.search(line) or REGION_END.search(line))]
+    return textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+
+
+def list_regions(path: Path) -> list[str]:
+    return [m["name"] for m in REGION_START.finditer(path.read_text(encoding="utf-8"))]
+
+
+def highlight_code(code: str, filename: str | None = None, language: str | None = None) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else get_lexer_for_filename(filename or "x.txt")
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    return highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+
+
+def code_css() -> str:
+    """Pygments token colours for both themes, scoped by the page's theme attribute.
+
+    Only token rules are kept: the block's background and layout come from site.css,
+    so code sits on the palette's own code background.
+    """
+    parts = []
+    for name in theme.THEMES:
+        formatter = HtmlFormatter(style=theme.CODE_STYLES[name], cssclass="highlight")
+        scopes = [f':root[data-theme="{name}"]']
+        rules = _token_rules(formatter, scopes[0])
+        parts.append(rules)
+        # Without JavaScript there is no data-theme: follow the system setting.
+        fallback = _token_rules(formatter, ":root:not([data-theme])")
+        parts.append(fallback if name == "light" else f"@media (prefers-color-scheme: dark) {{\n{fallback}\n}}")
+    return "\n".join(parts) + "\n"
+
+
+def _token_rules(formatter: HtmlFormatter, scope: str) -> str:
+    selector = f"{scope} .highlight"
+    lines = formatter.get_style_defs(selector).split("\n")
+    return "\n".join(line for line in lines
+                     if line.startswith(selector + " .") and "background" not in line.split("{")[1][:12])
+
+
+def theme_css() -> str:
+    light, dark = theme.css_variables("light"), theme.css_variables("dark")
+    return (f":root {{ color-scheme: light; {light} }}\n"
+            f"@media (prefers-color-scheme: dark) {{ :root:not([data-theme]) {{ color-scheme: dark; {dark} }} }}\n"
+            f':root[data-theme="light"] {{ color-scheme: light; {light} }}\n'
+            f':root[data-theme="dark"] {{ color-scheme: dark; {dark} }}\n')
+
+
+# --------------------------------------------------------------------------- the stage
+class PageRenderer:
+    def __init__(self, root: Path, templates: Path, series: Series, assets: dict[str, LessonAssets],
+                 config: SiteConfig):
+        self.root = root
+        self.templates = templates
+        self.series = series
+        self.assets = assets
+        self.config = config
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates)),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(site=series, config=config, csp=csp([script_hash(THEME_BOOT_SCRIPT)]),
+                                theme_boot_script=THEME_BOOT_SCRIPT)
+
+    # ---- one lesson
+    def lesson_html(self, lesson: Lesson) -> tuple[str, list[dict[str, Any]]]:
+        """The lesson body as HTML, and its table of contents."""
+        assets = self.assets.get(lesson.slug, LessonAssets())
+        md = markdown.Markdown(
+            extensions=[
+                "fenced_code", "tables", "attr_list", "footnotes", "sane_lists",
+                "toc", MathExtension(), EmbedExtension(lesson.embeds, lesson.body_line,
+                                                       lambda e: self.embed_html(lesson, assets, e)),
+            ],
+            extension_configs={"toc": {"permalink": "#", "permalink_title": "Link to this section",
+                                       "slugify": heading_text_to_id, "toc_depth": "2-3"}},
+        )
+        try:
+            body = md.convert(lesson.body)
+        except MathError as exc:
+            raise BuildError(location(lesson.source, None, self.root), str(exc), "fix the TeX") from None
+        body = self._highlight_fences(body)
+        return body, getattr(md, "toc_tokens", [])
+
+    def _highlight_fences(self, body: str) -> str:
+        """Fenced code from Python-Markdown, highlighted by Pygments with theme classes."""
+
+        def replace(m: re.Match) -> str:
+            code = html.unescape(m["code"])
+            return highlight_code(code, language=m["lang"] or "text")
+
+        return re.sub(r'<pre><code(?: class="language-(?P<lang>[\w+-]+)")?>(?P<code>.*?)</code></pre>',
+                      replace, body, flags=re.S)
+
+    def embed_html(self, lesson: Lesson, assets: LessonAssets, embed: Embed) -> str:
+        where = location(lesson.source, embed.line, self.root)
+        if embed.kind == "widget":
+            from generator.export import embed_id
+
+            exported = assets.widgets[embed_id(embed)]
+            return self.env.get_template("partials/widget.html").render(
+                widget=exported, caption=embed.caption, data_url=f"data/{exported.embed_id}.json",
+                figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
+                prefix="../")
+        if embed.kind == "video":
+            variants = assets.videos.get(embed.name)
+            if variants is None:
+                raise BuildError(where, f"video '{embed.name}' has no scene", "add scenes/"
+                                 f"{embed.name.replace('-', '_')}.py or fix the name")
+            urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
+            return self.env.get_template("partials/video.html").render(
+                scene=embed.name, caption=embed.caption, light=urls["light"], dark=urls["dark"],
+                title=embed.caption or embed.name)
+        if embed.kind == "code":
+            return self.code_embed(lesson, embed)
+        raise BuildError(where, f"unknown embed kind '{embed.kind}'", "use widget, video or code")
+
+    def code_embed(self, lesson: Lesson, embed: Embed) -> str:
+        where = location(lesson.source, embed.line, self.root)
+        unknown = set(embed.args) - {"region", "lang"}
+        if unknown:
+            raise BuildError(where, f"code embed has unknown argument(s) {sorted(unknown)}", "use region= or lang=")
+        path = (self.root / embed.name).resolve()
+        if not path.is_file() or self.root.resolve() not in path.parents:
+            raise BuildError(where, f"code embed names '{embed.name}', which is not a file in the project",
+                             "give a path relative to the project root")
+        region = embed.args.get("region")
+        try:
+            code = read_region(path, region)
+        except KeyError:
+            raise BuildError(where, f"'{embed.name}' has no region '{region}'",
+                             f"regions there: {', '.join(list_regions(path)) or 'none'}") from None
+        label = embed.name + (f" · {region}" if region else "")
+        caption = html.escape(embed.caption) if embed.caption else ""
+        return (f'<figure class="code-snippet"><figcaption><span class="code-file">{html.escape(label)}</span>'
+                f'{" — " + caption if caption else ""}</figcaption>'
+                f'{highlight_code(code, filename=path.name, language=embed.args.get("lang"))}</figure>')
+
+    def render_lesson(self, lesson: Lesson) -> str:
+        body, toc = self.lesson_html(lesson)
+        words = len(re.sub(r"<[^>]+>", " ", body).split())
+        ordered = self.series.lessons
+        i = ordered.index(lesson)
+        return self.env.get_template("lesson.html").render(
+            lesson=lesson, body=body, toc=toc, prefix="../",
+            reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
+            previous=ordered[i - 1] if i > 0 else None,
+            following=ordered[i + 1] if i + 1 < len(ordered) else None,
+            next_lessons=[self.series.by_number(n) for n in lesson.meta.get("next", [])],
+            thumbnail=None,
+        )
+
+    def render_index(self) -> str:
+        entries = sorted([*self.series.lessons, *self.series.planned], key=lambda item: item.number)
+        return self.env.get_template("index.html").render(entries=entries, prefix="", thumbnails=self.thumbnails())
+
+    def thumbnails(self) -> dict[str, dict[str, str]]:
+        """Lesson number -> theme -> poster URL, for lessons naming a poster scene."""
+        thumbs = {}
+        for lesson in self.series.lessons:
+            scene = lesson.meta.get("poster")
+            videos = self.assets.get(lesson.slug, LessonAssets()).videos
+            if scene and scene in videos:
+                thumbs[lesson.number] = {t: f"video/{videos[scene][t]['poster'].name}" for t in theme.THEMES}
+        return thumbs
+
+    def render_404(self) -> str:
+        base = self.config.base_path
+        return self.env.get_template("404.html").render(prefix=base)
+
+
+def is_planned(item: Lesson | PlannedLesson) -> bool:
+    return isinstance(item, PlannedLesson)
+
+
+def write_site(out: Path, root: Path, templates: Path, series: Series, assets: dict[str, LessonAssets],
+               config: SiteConfig, progress) -> None:
+    """Render every page and copy every asset into `out` (an empty staging folder)."""
+    renderer = PageRenderer(root, templates, series, assets, config)
+    renderer.env.tests["planned"] = is_planned
+    static_out = out / "static"
+    shutil.copytree(templates / "static", static_out)
+    (static_out / "css" / "theme.css").write_text(theme_css())
+    (static_out / "css" / "code.css").write_text(code_css())
+    (out / ".nojekyll").write_text("")
+    for i, lesson in enumerate(series.lessons, 1):
+        progress.item("pages", lesson.slug, i, len(series.lessons))
+        folder = out / lesson.slug
+        folder.mkdir(parents=True)
+        lesson_assets = assets.get(lesson.slug, LessonAssets())
+        (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
+        for exported in lesson_assets.widgets.values():
+            _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
+            for name, figure in exported.figures.items():
+                _link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+        for variants in lesson_assets.videos.values():
+            for files in variants.values():
+                for path in files.values():
+                    _link(Path(path), out / "video" / Path(path).name)
+    (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
+    (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
+
+
+def _link(source: Path, target: Path) -> None:
+    """Hard-link a cached artifact into the site (copy across file systems)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def template_inputs(templates: Path) -> dict[str, str]:
+    from generator.cache import file_digest
+
+    return {f"templates/{p.relative_to(templates)}": file_digest(p)
+            for p in sorted(templates.rglob("*")) if p.is_file()}
+
+
+def json_dumps(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,376 @@
+"""Stage 1, training: run every experiment a lesson declares and record what happened.
+
+A lesson's `experiments.py` declares named runs with the `@run(...)` decorator. Each run
+receives a Recorder and writes three kinds of data into it:
+  - constants: data fixed for the whole run (the training points, the x grid),
+  - series: scalars logged at every step (train and validation loss),
+  - snapshots: arrays recorded at chosen steps (the prediction on the grid, weight norms).
+The stage writes one JSON record per run into the cache. Records hold only finite numbers:
+a run that diverges must stop before logging a NaN (the build refuses it otherwise).
+
+Input:  a Lesson (its experiments.py and the local modules it imports).
+Output: {run name: path of its record JSON}.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import inspect
+import json
+import math
+import sys
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.cache import Cache, file_digest, write_atomic
+from generator.errors import BuildError, location
+
+RECORD_SCHEMA = "run-record/1"
+_CONFIG_TYPES = (bool, int, float, str, list, tuple)
+
+
+# --------------------------------------------------------------------------- declaring runs
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    fn: Callable[..., None]
+    seed: int
+    config: dict[str, Any]
+    file: str
+    line: int
+
+
+def run(*, seed: int = 0, **config: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Declare a recorded run. The function is called as fn(rec, seed=..., **config)."""
+
+    def declare(fn: Callable[..., None]) -> Callable[..., None]:
+        file = inspect.getsourcefile(fn) or "<unknown>"
+        line = inspect.getsourcelines(fn)[1]
+        fn.__run_spec__ = RunSpec(fn.__name__, fn, seed, dict(config), file, line)  # type: ignore[attr-defined]
+        return fn
+
+    return declare
+
+
+def collect_runs(module: Any) -> list[RunSpec]:
+    """The runs a module declares, in the order they appear in its source."""
+    specs = [v.__run_spec__ for v in vars(module).values() if hasattr(v, "__run_spec__")]
+    specs = [s for s in specs if s.file == getattr(module, "__file__", s.file)]
+    return sorted(specs, key=lambda s: s.line)
+
+
+def check_config(spec: RunSpec, root: Path | None = None) -> None:
+    """Config keys must match the run's keyword parameters, with the annotated types."""
+    where = location(spec.file, spec.line, root)
+    params = inspect.signature(spec.fn).parameters
+    wanted = {n: p for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "seed"}
+    unknown = sorted(set(spec.config) - set(wanted))
+    if unknown:
+        raise BuildError(where, f"run '{spec.name}' got unknown config {unknown}",
+                         f"its function accepts {sorted(wanted)}")
+    missing = sorted(n for n, p in wanted.items() if n not in spec.config and p.default is inspect.Parameter.empty)
+    if missing:
+        raise BuildError(where, f"run '{spec.name}' is missing config {missing}", "add them to @run(...)")
+    hints = getattr(spec.fn, "__annotations__", {})
+    for name, value in spec.config.items():
+        expected = _resolve_annotation(hints.get(name), spec.fn)
+        if expected is None:
+            continue
+        ok = isinstance(value, expected) and not (expected in (int, float) and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True  # an int is a fine float
+        if not ok:
+            raise BuildError(where, f"run '{spec.name}' config '{name}' is {type(value).__name__} {value!r}",
+                             f"it must be {expected.__name__}")
+    if not isinstance(spec.seed, int) or isinstance(spec.seed, bool):
+        raise BuildError(where, f"run '{spec.name}' seed is {spec.seed!r}", "it must be an int")
+
+
+def _resolve_annotation(annotation: Any, fn: Callable[..., None]) -> type | None:
+    if isinstance(annotation, str):  # `from __future__ import annotations`
+        base = annotation.split("[")[0].strip()
+        annotation = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": tuple}.get(base)
+    return annotation if annotation in _CONFIG_TYPES else None
+
+
+# --------------------------------------------------------------------------- recording
+class NonFiniteValue(ValueError):
+    def __init__(self, name: str, step: int):
+        self.name, self.step = name, step
+        super().__init__(f"{name} is not finite at step {step}")
+
+
+def _finite_list(name: str, step: int, values: Any) -> list[float]:
+    flat = [float(v) for v in _as_list(values)]
+    if not all(math.isfinite(v) for v in _flatten(flat)):
+        raise NonFiniteValue(name, step)
+    return flat
+
+
+def _as_list(values: Any) -> list[Any]:
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    return list(values) if isinstance(values, (list, tuple)) else [values]
+
+
+def _flatten(values: Any):
+    for v in values:
+        if isinstance(v, list):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+@dataclass
+class Recorder:
+    constants: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, list[float]] = field(default_factory=dict)
+    snapshots: dict[str, list[Any]] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def constant(self, **values: Any) -> None:
+        """Data fixed for the whole run (lists, arrays or tensors of numbers, or scalars)."""
+        for name, value in values.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not math.isfinite(value):
+                    raise NonFiniteValue(name, 0)
+                self.constants[name] = float(value) if isinstance(value, float) else value
+            elif isinstance(value, str):
+                self.constants[name] = value
+            else:
+                self.constants[name] = _finite_list(name, 0, value)
+
+    def log(self, step: int, **scalars: float) -> None:
+        """Scalars at one step; the step goes into the 'step' series."""
+        for name, value in scalars.items():
+            value = float(value.item() if hasattr(value, "item") else value)
+            if not math.isfinite(value):
+                raise NonFiniteValue(name, step)
+        self.series.setdefault("step", []).append(int(step))
+        for name, value in scalars.items():
+            self.series.setdefault(name, []).append(float(value.item() if hasattr(value, "item") else value))
+
+    def snapshot(self, step: int, **arrays: Any) -> None:
+        """Arrays at one chosen step; the step goes into the 'step' snapshot list."""
+        converted = {name: _finite_list(name, step, value) for name, value in arrays.items()}
+        self.snapshots.setdefault("step", []).append(int(step))
+        for name, value in converted.items():
+            self.snapshots.setdefault(name, []).append(value)
+
+    def fact(self, **values: Any) -> None:
+        """Named results of the run (best epoch, stopped early...) for pages and tests."""
+        self.facts.update(values)
+
+    def as_record(self, spec: RunSpec, seed: int) -> dict[str, Any]:
+        return {
+            "schema": RECORD_SCHEMA,
+            "run": spec.name,
+            "seed": seed,
+            "config": spec.config,
+            "constants": self.constants,
+            "series": self.series,
+            "snapshots": self.snapshots,
+            "facts": self.facts,
+        }
+
+
+# --------------------------------------------------------------------------- the training loop
+def fit(model, optimizer, loss_fn, x, y, epochs: int, after_epoch=None) -> int:
+    """Full-batch training: the one loop every run uses.
+
+    `after_epoch(epoch)` is called after each update; returning True stops training
+    (early stopping). Returns the number of epochs done.
+    """
+    for epoch in range(1, epochs + 1):
+        model.train()
+        # [start:five-lines]
+        prediction = model(x)          # 1. forward: run the model
+        loss = loss_fn(prediction, y)  # 2. loss: how wrong is it?
+        optimizer.zero_grad()          # 3. forget the previous step's gradients
+        loss.backward()                # 4. backward: autograd fills every .grad
+        optimizer.step()               # 5. step: move each weight against its gradient
+        # [end:five-lines]
+        if after_epoch is not None and after_epoch(epoch):
+            return epoch
+    return epochs
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same numbers: one thread and deterministic kernels."""
+    import numpy as np
+    import torch
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    # One thread: for these small models it is faster than two and removes any
+    # dependence of the float sums on thread scheduling. Parallelism is across runs.
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
+def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None) -> dict[str, Any]:
+    """Run one experiment and return its record. Raises BuildError naming the run."""
+    seed = spec.seed if seed is None else seed
+    seed_everything(seed)
+    rec = Recorder()
+    try:
+        spec.fn(rec, seed=seed, **spec.config)
+    except NonFiniteValue as exc:
+        raise BuildError(location(spec.file, spec.line, root),
+                         f"run '{spec.name}' recorded a non-finite {exc.name} at step {exc.step}",
+                         "lower the learning rate, or stop the run before it diverges") from None
+    except BuildError:
+        raise
+    except Exception as exc:  # an author's code failed: point at their line
+        line = _line_in(exc, spec.file) or spec.line
+        raise BuildError(location(spec.file, line, root),
+                         f"run '{spec.name}' raised {type(exc).__name__}: {exc}",
+                         "fix the experiment and rebuild") from None
+    return rec.as_record(spec, seed)
+
+
+def _line_in(exc: BaseException, file: str) -> int | None:
+    """The deepest line of `file` in the exception's traceback."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == Path(file).resolve():
+            line = frame.lineno
+    return line
+
+
+# --------------------------------------------------------------------------- loading experiments
+def local_imports(path: Path, search_dir: Path) -> list[Path]:
+    """Python files in `search_dir` that `path` imports, directly or through each other."""
+    found: list[Path] = []
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        try:
+            tree = ast.parse(current.read_text(), filename=str(current))
+        except SyntaxError:
+            continue  # reported when the module is imported
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                candidate = search_dir / (name.split(".")[0] + ".py")
+                if candidate.is_file() and candidate not in found and candidate != path:
+                    found.append(candidate)
+                    todo.append(candidate)
+    return sorted(found)
+
+
+def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
+    """Import a lesson's experiments.py and return its declared runs, checked."""
+    where = location(path, None, root)
+    if not path.is_file():
+        raise BuildError(where, "experiments file is missing", "create it or remove the lesson's runs")
+    module_name = f"_experiments_{path.parent.name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise BuildError(location(path, exc.lineno, root), f"syntax error: {exc.msg}", "fix the Python") from None
+    except Exception as exc:
+        line = _line_in(exc, str(path))
+        raise BuildError(location(path, line, root), f"importing experiments raised {type(exc).__name__}: {exc}",
+                         "fix the module so it imports cleanly") from None
+    finally:
+        sys.path.remove(str(path.parent))
+    runs = collect_runs(module)
+    for run_spec in runs:
+        check_config(run_spec, root)
+    return runs
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("torch", "numpy"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "absent"
+    return versions
+
+
+def experiment_inputs(path: Path, root: Path) -> dict[str, str]:
+    """Everything a lesson's records depend on: sources, the loop, library versions."""
+    inputs = {str(path.relative_to(root)): file_digest(path)}
+    for dep in local_imports(path, path.parent):
+        inputs[str(dep.relative_to(root))] = file_digest(dep)
+    inputs["generator/training.py"] = file_digest(Path(__file__))
+    for package, version in library_versions().items():
+        inputs[f"version:{package}"] = version
+    return inputs
+
+
+# --------------------------------------------------------------------------- the stage
+def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
+    """Runs in a worker process: import, execute one run, write its record."""
+    runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
+    record = execute(runs[run_name], root=Path(root))
+    write_atomic(Path(out), json.dumps(record, separators=(",", ":")))
+    return run_name
+
+
+def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progress, workers: int = 2,
+                 why: list[str] | None = None) -> dict[str, Path]:
+    """Make sure every run of one lesson has a fresh record. Returns run name -> record path.
+
+    All runs of a lesson share one cache entry keyed by the experiments file and its
+    local imports: the file declares the runs, so any edit may change any of them.
+    Deterministic training means unchanged runs give identical records, and the
+    export stage, keyed by record content, then has nothing to redo.
+    """
+    if not experiments.is_file():
+        return {}
+    inputs = experiment_inputs(experiments, root)
+    entry = cache.lookup("runs", slug, inputs)
+    if entry is None:
+        reason = cache.why("runs", slug, inputs)
+        specs = load_experiments(experiments, root)
+        pending = cache.begin("runs", slug, inputs)
+        try:
+            _train_all(experiments, specs, pending.folder, root, progress, workers)
+            write_atomic(pending.file("runs.json"), json.dumps([s.name for s in specs]))
+            entry = pending.commit()
+        except BaseException:
+            pending.abandon()
+            raise
+        if why is not None:
+            why.append(f"runs/{slug}: {reason}")
+    names = json.loads(entry.file("runs.json").read_text())
+    return {name: entry.file(f"{name}.json") for name in names}
+
+
+def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path, progress, workers: int) -> None:
+    if not specs:
+        return
+    if workers <= 1 or len(specs) == 1:
+        for i, spec in enumerate(specs, 1):
+            progress.item("train", spec.name, i, len(specs))
+            record = execute(spec, root=root)
+            write_atomic(folder / f"{spec.name}.json", json.dumps(record, separators=(",", ":")))
+        return
+    import multiprocessing
+
+    # 'spawn': a fresh interpreter per worker, never a fork of a process holding torch threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context) as pool:
+        futures = [pool.submit(_train_in_worker, str(experiments), s.name, str(folder / f"{s.name}.json"), str(root))
+                   for s in specs]
+        for i, future in enumerate(futures, 1):
+            name = future.result()  # re-raises a run's BuildError here, in declaration order
+            progress.item("train", name, i, len(specs))

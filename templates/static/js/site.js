@@ -1,0 +1,106 @@
+// Site behaviour shared by every page: the theme toggle, copy buttons on code, and
+// loading each widget's module and data. Plain ES modules, no framework.
+
+const root = document.documentElement;
+const systemDark = matchMedia("(prefers-color-scheme: dark)");
+
+function storedTheme() {
+  try { return localStorage.getItem("theme"); } catch { return null; }
+}
+
+function applyTheme(theme) {
+  if (root.dataset.theme === theme) return;
+  root.dataset.theme = theme;
+  document.dispatchEvent(new CustomEvent("themechange", { detail: { theme } }));
+}
+
+function setUpThemeToggle() {
+  const button = document.getElementById("theme-toggle");
+  if (!button) return;
+  const label = button.querySelector(".theme-toggle-label");
+  const show = () => {
+    const dark = root.dataset.theme === "dark";
+    button.setAttribute("aria-pressed", String(dark));
+    label.textContent = "Dark theme";
+    button.title = dark ? "Switch to the light theme" : "Switch to the dark theme";
+  };
+  button.hidden = false;
+  show();
+  button.addEventListener("click", () => {
+    const next = root.dataset.theme === "dark" ? "light" : "dark";
+    try { localStorage.setItem("theme", next); } catch { /* private mode: not remembered */ }
+    applyTheme(next);
+    show();
+  });
+  // With no remembered choice, follow the system setting live.
+  systemDark.addEventListener("change", (event) => {
+    if (storedTheme() === "light" || storedTheme() === "dark") return;
+    applyTheme(event.matches ? "dark" : "light");
+    show();
+  });
+}
+
+function setUpCopyButtons() {
+  for (const block of document.querySelectorAll(".highlight")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-button";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy this code");
+    button.addEventListener("click", async () => {
+      const text = block.querySelector("pre").innerText;
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Select and copy";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+    block.append(button);
+  }
+}
+
+function setUpThumbnails() {
+  const swap = () => {
+    for (const img of document.querySelectorAll("img[data-src-light]")) {
+      img.src = img.dataset[root.dataset.theme === "dark" ? "srcDark" : "srcLight"];
+    }
+  };
+  swap();
+  document.addEventListener("themechange", swap);
+}
+
+async function mountWidgets() {
+  const base = new URL(".", import.meta.url);
+  for (const figure of document.querySelectorAll("figure[data-widget]")) {
+    const name = figure.dataset.widget;
+    try {
+      const [module, response] = await Promise.all([
+        import(new URL(`widgets/${name}.js`, base).href),
+        fetch(figure.dataset.src),
+      ]);
+      if (!response.ok) throw new Error(`${figure.dataset.src}: HTTP ${response.status}`);
+      module.mount(figure.querySelector(".widget-live"), await response.json());
+      figure.dataset.ready = "true";
+    } catch (error) {
+      figure.dataset.ready = "failed";
+      const note = document.createElement("p");
+      note.textContent = "This interactive figure could not load; reload the page to try again.";
+      figure.querySelector(".widget-live").append(note);
+      console.error(`widget ${name}:`, error);
+    }
+  }
+}
+
+async function mountVideos() {
+  if (!document.querySelector("[data-video]")) return;
+  const module = await import(new URL("video.js", import.meta.url).href);
+  module.setUpVideos?.();
+}
+
+setUpThemeToggle();
+setUpCopyButtons();
+setUpThumbnails();
+mountWidgets();
+mountVideos();

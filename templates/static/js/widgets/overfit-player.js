@@ -1,0 +1,119 @@
+// The overfit player: scrub or play through the recorded snapshots of a run and watch
+// the network's curve chase the noise while the validation loss turns up.
+import { Plot, palette, decodeDeltas, formatLoss } from "../chart.js";
+
+export function mount(container, data) {
+  const snaps = data.snapshots;
+  const predictions = snaps.prediction.map((deltas) => decodeDeltas(deltas, snaps.step));
+  const last = snaps.epoch.length - 1;
+  const uid = container.closest("figure").id;
+
+  container.innerHTML = `
+    <div class="widget-panels">
+      <div>
+        <canvas class="fit-canvas" role="img" width="400" height="300"></canvas>
+        <ul class="legend">
+          <li><span class="swatch" data-token="train"></span>training points</li>
+          <li><span class="swatch" data-token="validation"></span>validation points</li>
+          <li><span class="swatch" data-token="model"></span>network</li>
+          <li class="truth-legend"><span class="swatch" data-token="truth"></span>true function</li>
+        </ul>
+      </div>
+      <div>
+        <canvas class="loss-canvas" role="img" width="400" height="300"></canvas>
+        <ul class="legend">
+          <li><span class="swatch" data-token="train"></span>training loss</li>
+          <li><span class="swatch" data-token="validation"></span>validation loss</li>
+          <li><span class="swatch" data-token="highlight"></span>current epoch</li>
+        </ul>
+      </div>
+    </div>
+    <div class="widget-controls">
+      <button type="button" class="widget-button play">Play</button>
+      <label for="${uid}-epoch">Epoch</label>
+      <input id="${uid}-epoch" class="epoch-slider" type="range" min="0" max="${last}" step="1" value="${last}">
+      <label><input type="checkbox" class="show-truth" checked> true function</label>
+    </div>
+    <p class="widget-readout" aria-hidden="true"></p>`;
+
+  const fitCanvas = container.querySelector(".fit-canvas");
+  const lossCanvas = container.querySelector(".loss-canvas");
+  const slider = container.querySelector(".epoch-slider");
+  const playButton = container.querySelector(".play");
+  const truthBox = container.querySelector(".show-truth");
+  const readout = container.querySelector(".widget-readout");
+
+  const allY = [...data.train.y, ...data.val.y, ...data.truth];
+  const pad = 0.25;
+  const fitPlot = new Plot(fitCanvas, {
+    x: [-1, 1], y: [Math.min(...allY) - pad, Math.max(...allY) + pad], xLabel: "x", yLabel: "y",
+  });
+  const losses = [...data.loss.log10_train, ...data.loss.log10_val];
+  const lossPlot = new Plot(lossCanvas, {
+    x: [0, data.epochs], y: [10 ** Math.floor(Math.min(...losses)), 10 ** Math.ceil(Math.max(...losses))],
+    xLabel: "epoch", yLabel: "loss (log scale)", yLog: true,
+  });
+  const trainLoss = data.loss.log10_train.map((v) => 10 ** v);
+  const valLoss = data.loss.log10_val.map((v) => 10 ** v);
+
+  function describe(i) {
+    return `Epoch ${snaps.epoch[i]} of ${data.epochs}: training loss ${formatLoss(snaps.train_loss[i])}, ` +
+      `validation loss ${formatLoss(snaps.val_loss[i])}`;
+  }
+
+  function draw() {
+    const i = Number(slider.value);
+    const colors = palette();
+    for (const swatch of container.querySelectorAll(".swatch")) swatch.style.background = colors[swatch.dataset.token];
+
+    fitPlot.begin(colors);
+    if (truthBox.checked) fitPlot.line(data.grid, data.truth, colors.truth, { width: 1.5, dash: [6, 4] });
+    fitPlot.points(data.val.x, data.val.y, colors.validation, { filled: false, radius: 3 });
+    fitPlot.points(data.train.x, data.train.y, colors.train, { radius: 3.5 });
+    fitPlot.line(data.grid, predictions[i], colors.model, { width: 2.5 });
+    fitPlot.end();
+
+    lossPlot.begin(colors);
+    lossPlot.vline(data.best.epoch, colors.muted, { dash: [3, 3], width: 1 });
+    lossPlot.line(data.loss.epoch, trainLoss, colors.train);
+    lossPlot.line(data.loss.epoch, valLoss, colors.validation);
+    lossPlot.vline(snaps.epoch[i], colors.highlight, { width: 2 });
+    lossPlot.points([snaps.epoch[i], snaps.epoch[i]], [snaps.train_loss[i], snaps.val_loss[i]], colors.highlight);
+    lossPlot.end();
+
+    const text = describe(i);
+    readout.textContent = text;
+    slider.setAttribute("aria-valuetext", text);
+    fitCanvas.setAttribute("aria-label", `The network's prediction at epoch ${snaps.epoch[i]}, drawn over ` +
+      `${data.train.x.length} training points and ${data.val.x.length} validation points.`);
+    lossCanvas.setAttribute("aria-label", `Training and validation loss over ${data.epochs} epochs; ` +
+      `validation loss is lowest at epoch ${data.best.epoch}.`);
+    container.closest("figure").dataset.epoch = snaps.epoch[i];
+  }
+
+  // Playing steps through snapshots at a steady pace; it stops at the last one.
+  let timer = null;
+  function stop() {
+    clearInterval(timer); timer = null;
+    playButton.textContent = "Play";
+    playButton.setAttribute("aria-pressed", "false");
+  }
+  function play() {
+    if (Number(slider.value) >= last) slider.value = "0";
+    playButton.textContent = "Pause";
+    playButton.setAttribute("aria-pressed", "true");
+    timer = setInterval(() => {
+      slider.value = String(Math.min(last, Number(slider.value) + 1));
+      draw();
+      if (Number(slider.value) >= last) stop();
+    }, 60);
+  }
+  playButton.setAttribute("aria-pressed", "false");
+  playButton.addEventListener("click", () => (timer ? stop() : play()));
+  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
+  truthBox.addEventListener("change", draw);
+  document.addEventListener("themechange", draw);
+  new ResizeObserver(draw).observe(fitCanvas);
+  draw();
+  return { draw, slider };
+}
