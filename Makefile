@@ -11,8 +11,10 @@ BASE_PATH    ?= /
 # the font videos are set in.
 SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-core
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot
-# work offline); the HTML checker runs on Java.
-TEST_PKGS    := chromium default-jre-headless
+# work offline); the HTML checker runs on Java. Node runs the checker's and Lighthouse's
+# npm packages; asked for only when npm is absent, since a NodeSource nodejs already
+# bundles npm and conflicts with Debian's npm package.
+TEST_PKGS    := chromium default-jre-headless $(if $(shell command -v npm),,nodejs npm)
 
 .PHONY: site test serve clean bench goldens setup test-setup
 
@@ -37,7 +39,7 @@ goldens: setup
 
 setup: .system-deps.stamp $(VENV)/.installed
 
-test-setup: setup .test-deps.stamp
+test-setup: setup .test-deps.stamp node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +55,12 @@ $(VENV)/.installed: pyproject.toml
 
 .test-deps.stamp:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_PKGS)"
+	@touch $@
+
+# vnu-jar and Lighthouse, exactly as package-lock.json pins them. --ignore-scripts: the
+# jar ships in the package; its install script would only try to download a Java.
+node_modules/.installed: package-lock.json | .test-deps.stamp
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 # Install the Debian packages in PKGS that are missing, or say exactly what to install.

@@ -15,6 +15,9 @@ class BuildError(Exception):
         self.fix = fix
         super().__init__(self.one_line())
 
+    def __reduce__(self):  # survives the trip back from a worker process
+        return (BuildError, (self.where, self.problem, self.fix))
+
     def one_line(self) -> str:
         text = f"{self.where}: {self.problem}"
         if self.fix:

@@ -150,7 +150,8 @@ def _load_yaml(text: str, path: Path, line_offset: int, root: Path) -> dict[str,
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the broken construct began (an unclosed bracket) beats where YAML gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 + line_offset if mark else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise BuildError(location(path, line, root), f"front matter is not valid YAML ({problem})",

@@ -1,0 +1,84 @@
+"""`make bench`: measure build speed and page size, print the numbers, write build/bench.json.
+
+Targets (2-core machine): no-op rebuild < 0.5 s, prose edit < 1 s, lesson JSON < 150 KB
+gzipped. The numbers are printed and saved, not asserted: they are measurements.
+Each measurement works on a scratch copy of the project so the real build/ is untouched.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.conftest import copy_project  # noqa: E402
+
+LESSON = "01-why-the-weights-move"
+
+
+def run_build(project: Path, *extra: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "generator", "--root", str(project), "build", *extra],
+                   check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def page_bytes_gzip(site: Path, lesson: str) -> dict[str, int]:
+    """Gzipped bytes of what the lesson page loads, videos excluded."""
+    html = (site / lesson / "index.html").read_text()
+    sizes = {"html": len(gzip.compress(html.encode(), mtime=0))}
+    assets = set(re.findall(r'(?:href|src)="\.\./(static/[^"]+\.(?:css|js))"', html))
+    assets |= {f"static/js/{p.relative_to(site / 'static/js')}" for p in (site / "static/js").rglob("*.js")}
+    sizes["css_js"] = sum(len(gzip.compress((site / a).read_bytes(), mtime=0)) for a in sorted(assets))
+    sizes["json"] = sum(len(gzip.compress(p.read_bytes(), mtime=0)) for p in (site / lesson / "data").glob("*.json"))
+    return sizes
+
+
+def main() -> None:
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        project = copy_project(Path(scratch))
+        subprocess.run(["git", "init", "-q"], cwd=project)
+        results["cold_build_draft_s"] = round(run_build(project, "--quality", "draft"), 2)
+        results["noop_rebuild_s"] = round(min(run_build(project, "--quality", "draft") for _ in range(3)), 3)
+        lesson_md = project / "content" / LESSON / "lesson.md"
+        text = lesson_md.read_text()
+        timings = []
+        for i in range(3):
+            lesson_md.write_text(text.replace("Everything in this lesson", f"Everything here ({i})", 1))
+            timings.append(run_build(project, "--quality", "draft"))
+        results["prose_edit_rebuild_s"] = round(min(timings), 3)
+        from generator.training import execute, load_experiments
+
+        specs = load_experiments(project / "content" / LESSON / "experiments.py", project)
+        started = time.perf_counter()
+        for spec in specs:
+            execute(spec)
+        results["training_s"] = round(time.perf_counter() - started, 2)
+        results["training_runs"] = len(specs)
+        site = project / "build" / "site"
+        sizes = page_bytes_gzip(site, LESSON)
+        results["lesson_page_bytes_gzip"] = sum(sizes.values())
+        results["lesson_page_bytes_gzip_parts"] = sizes
+        results["lesson_json_bytes_gzip"] = sizes["json"]
+        results["widget_json_bytes_gzip"] = {
+            p.stem: len(gzip.compress(p.read_bytes(), mtime=0)) for p in sorted((site / LESSON / "data").glob("*.json"))
+        }
+    for name, value in results.items():
+        print(f"{name:32s} {value}")
+    out = ROOT / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    previous = json.loads(out.read_text()) if out.is_file() else {}
+    out.write_text(json.dumps(previous | results, indent=2, sort_keys=True))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Helpers shared by tests: fixture projects, tree fingerprints, running the CLI."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "site"
+
+
+def fixture_project(destination: Path) -> Path:
+    """The tiny fixture site with the real templates, in a folder of its own."""
+    shutil.copytree(FIXTURE / "content", destination / "content")
+    shutil.copytree(ROOT / "templates", destination / "templates")
+    (destination / "scenes").mkdir()
+    return destination
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under `folder` (following the site link)."""
+    folder = folder.resolve()
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SITE_COMMIT="0123456789abcdef", SITE_COMMIT_DATE="2026-01-02T03:04:05+00:00")
+    return subprocess.run([sys.executable, "-m", "generator", "--root", str(project), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
