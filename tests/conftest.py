@@ -78,14 +78,22 @@ def server(built_site):
 
 
 @pytest.fixture(scope="session")
-def browser_context():
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (its own browser download cannot work here)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(tempfile.mkdtemp(), executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
-        yield context
-        context.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_context(browser):
+    """A fresh context per test: no theme or storage left over from another test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
 
 
 class PageWatch:
