@@ -57,6 +57,43 @@ class BlockMath(Preprocessor):
         return out
 
 
+FACT = r"\[\[(?P<run>[\w-]+)\.(?P<fact>\w+)(?::(?P<format>[^\]]+))?\]\]"
+
+
+class FactError(ValueError):
+    def __init__(self, token: str, problem: str, fix: str):
+        self.token, self.problem, self.fix = token, problem, fix
+        super().__init__(problem)
+
+
+class InlineFact(InlineProcessor):
+    """`[[overfit.best_epoch]]` or `[[overfit.best_val_loss:.3f]]`: a number from a run's record."""
+
+    def __init__(self, pattern: str, md: Markdown, lookup: Callable[[str, str], object]):
+        super().__init__(pattern, md)
+        self.lookup = lookup
+
+    def handleMatch(self, m, data):  # noqa: N802
+        value = self.lookup(m["run"], m["fact"])
+        try:
+            text = format(value, m["format"] or "")
+        except (TypeError, ValueError):
+            raise FactError(m[0], f"cannot format {m['run']}.{m['fact']} = {value!r} as '{m['format']}'",
+                            "use a Python format spec such as .3f or ,d") from None
+        html = f'<span class="fact" data-fact="{m["run"]}.{m["fact"]}">{text}</span>'
+        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+
+
+class FactExtension(Extension):
+    def __init__(self, lookup: Callable[[str, str], object]):
+        super().__init__()
+        self.lookup = lookup
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        # Above links (160), which would otherwise read `[[...]]` as a reference.
+        md.inlinePatterns.register(InlineFact(FACT, md, self.lookup), "run_fact", 175)
+
+
 class MathExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
         # After fenced code is stashed (25), so `$` inside code fences is left alone.

@@ -3,7 +3,8 @@
 Input:  the Series, the manifest of what earlier stages produced (widget data and
         figures, videos), the site configuration and `templates/`.
 Output: a complete site folder: one page per lesson, the index, 404.html, static
-        assets, and copies (hard links where possible) of exported data and videos.
+        assets, and copies (hard links where possible) of exported data, videos and the
+        files runs saved (published as <lesson>/downloads/<run>/<file>).
 
 Pages are cheap to render, so this stage redoes all of them whenever anything the
 site depends on changed; `build` skips it entirely when nothing did.
@@ -34,7 +35,9 @@ from generator import theme
 from generator.errors import BuildError, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series
-from generator.markdown_ext import EmbedExtension, MathError, MathExtension, heading_text_to_id
+from generator.training import artifacts_folder
+from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, MathError, MathExtension,
+                                    heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
 REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
@@ -154,8 +157,10 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._facts: dict[str, dict[str, Any]] = {}
         self.env.globals.update(site=series, config=config, csp=csp([script_hash(THEME_BOOT_SCRIPT)]),
                                 theme_boot_script=THEME_BOOT_SCRIPT)
+        self.bodies: dict[str, str] = {}  # slug -> rendered body, for check_local_links
 
     # ---- one lesson
     def lesson_html(self, lesson: Lesson) -> tuple[str, list[dict[str, Any]]]:
@@ -164,8 +169,8 @@ class PageRenderer:
         md = markdown.Markdown(
             extensions=[
                 "fenced_code", "tables", "attr_list", "footnotes", "sane_lists",
-                "toc", MathExtension(), EmbedExtension(lesson.embeds, lesson.body_line,
-                                                       lambda e: self.embed_html(lesson, assets, e)),
+                "toc", MathExtension(), FactExtension(lambda run, fact: self.fact(lesson, assets, run, fact)),
+                EmbedExtension(lesson.embeds, lesson.body_line, lambda e: self.embed_html(lesson, assets, e)),
             ],
             extension_configs={"toc": {"permalink": "#", "permalink_title": "Link to this section",
                                        "slugify": heading_text_to_id, "toc_depth": "2-3"}},
@@ -174,8 +179,27 @@ class PageRenderer:
             body = md.convert(lesson.body)
         except MathError as exc:
             raise BuildError(location(lesson.source, None, self.root), str(exc), "fix the TeX") from None
+        except FactError as exc:
+            line = _line_containing(lesson.source, exc.token)
+            raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         body = self._highlight_fences(body)
         return body, getattr(md, "toc_tokens", [])
+
+    def fact(self, lesson: Lesson, assets: LessonAssets, run: str, name: str) -> object:
+        """A named result recorded by one of the lesson's runs, for `[[run.fact]]` in prose."""
+        token = f"[[{run}.{name}"
+        if run not in assets.records:
+            known = ", ".join(sorted(assets.records)) or "none"
+            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare",
+                            f"declared runs: {known}")
+        key = f"{lesson.slug}/{run}"
+        if key not in self._facts:
+            self._facts[key] = json.loads(assets.records[run].read_text()).get("facts", {})
+        facts = self._facts[key]
+        if name not in facts:
+            raise FactError(token, f"run '{run}' recorded no fact '{name}'",
+                            f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...)")
+        return facts[name]
 
     def _highlight_fences(self, body: str) -> str:
         """Fenced code from Python-Markdown, highlighted by Pygments with theme classes."""
@@ -233,6 +257,7 @@ class PageRenderer:
 
     def render_lesson(self, lesson: Lesson) -> str:
         body, toc = self.lesson_html(lesson)
+        self.bodies[lesson.slug] = body
         words = len(re.sub(r"<[^>]+>", " ", body).split())
         ordered = self.series.lessons
         i = ordered.index(lesson)
@@ -264,6 +289,13 @@ class PageRenderer:
         return self.env.get_template("404.html").render(prefix=base)
 
 
+def _line_containing(path: Path, token: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if token in line:
+            return number
+    return None
+
+
 def is_planned(item: Lesson | PlannedLesson) -> bool:
     return isinstance(item, PlannedLesson)
 
@@ -288,12 +320,54 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
             _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():
                 _link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+        for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
+            files = artifacts_folder(record)
+            for path in sorted(files.iterdir()) if files.is_dir() else []:
+                _link(path, folder / "downloads" / run_name / path.name)
         for variants in lesson_assets.videos.values():
             for files in variants.values():
                 for path in files.values():
                     _link(Path(path), out / "video" / Path(path).name)
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
+    # Only now does `out` hold every file the site will have.
+    for lesson in series.lessons:
+        check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
+
+
+LOCAL_URL = re.compile(r'\b(?:href|src)="([^"]*)"')
+
+
+def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
+    """Every relative link and image of a lesson body must name a file the site contains.
+
+    `site` is the finished staging folder; the page is `site/<slug>/index.html`. A broken
+    one is reported at the lesson.md line where its URL is written.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    page_dir = site / lesson.slug
+    for raw in dict.fromkeys(html.unescape(u) for u in LOCAL_URL.findall(body)):
+        parts = urlsplit(raw)
+        if parts.scheme or parts.netloc or not parts.path:
+            continue  # another site, mailto:, data:, or an anchor on this page
+        path = unquote(parts.path)
+        if path.startswith("/"):  # absolute: only meaningful under the site's base path
+            target = site / path[len(base_path):] if path.startswith(base_path) else None
+        else:
+            target = page_dir / path
+        if target is not None:
+            target = Path(os.path.normpath(target))
+            if target.is_dir():
+                target = target / "index.html"
+        if target is None or site.resolve() not in [target.resolve(), *target.resolve().parents] \
+                or not target.is_file():
+            lines = lesson.source.read_text(encoding="utf-8").split("\n")
+            line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
+            raise BuildError(location(lesson.source, line, root),
+                             f"'{raw}' points to no file of the built site",
+                             f"fix the path; it is relative to the page {lesson.slug}/index.html, and only "
+                             "lesson pages, their widget data, videos and static/ are published")
 
 
 def _link(source: Path, target: Path) -> None:

@@ -72,7 +72,12 @@ def wrong_config_type(p: Path) -> str:
     return r"experiments\.py:\d+: run 'tiny' config 'epochs' is str '30'; it must be int"
 
 
-@pytest.mark.parametrize("breakage", [break_front_matter, unknown_key, unknown_run, unknown_widget,
+def unknown_fact(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "[[tiny.epochs]]", "[[tiny.epoch]]")
+    return r"lesson\.md:\d+: run 'tiny' recorded no fact 'epoch'; its facts: epochs, final_val_loss"
+
+
+@pytest.mark.parametrize("breakage", [unknown_fact, break_front_matter, unknown_key, unknown_run, unknown_widget,
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])
 def test_bad_input_is_reported_and_site_kept(good_project, tmp_path, breakage):

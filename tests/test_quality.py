@@ -1,0 +1,280 @@
+"""Quality gates on the built site: valid HTML and CSS, no broken reference, no
+accessibility violation in either theme, nothing fetched from another origin, and a
+linted Pages workflow.
+
+The link, browser and CSP checks use the real project built for the sub-path /repo/ (as
+`make site BASE_PATH=/repo/` does for GitHub Pages) and served from there; the build
+reuses the session's cache, so nothing is retrained or re-rendered.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+import yaml
+
+from generator.build import BuildOptions, build
+from generator.progress import Silent
+from tests.conftest import ROOT, PageWatch, SiteServer, copy_project
+
+MOUNT = "/repo/"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def repo_site(built_site, tmp_path_factory) -> Path:
+    """The real project built with base path /repo/, from a copy sharing the session cache."""
+    project = copy_project(tmp_path_factory.mktemp("quality"), with_cache_from=built_site.parent / "cache")
+    result = build(BuildOptions(project, quality="draft", base_path=MOUNT), Silent())
+    return result.site.resolve()
+
+
+@pytest.fixture(scope="module")
+def repo_server(repo_site):
+    srv = SiteServer(repo_site, MOUNT)
+    yield srv
+    srv.close()
+
+
+def html_pages(site: Path) -> list[str]:
+    """Site-relative paths of every HTML page."""
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html"))
+
+
+def page_url(server: SiteServer, rel: str) -> str:
+    # Pages are linked as folders ("01-x/"), as GitHub Pages serves them.
+    return server.url(rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+
+
+# --------------------------------------------------------------------------- (a) Nu checker
+def test_html_and_css_pass_the_nu_checker(built_site):
+    result = subprocess.run(["java", "-jar", str(VNU), "--also-check-css", "--skip-non-html", "--errors-only",
+                             str(built_site.resolve())], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+# --------------------------------------------------------------------------- (b) references
+URL_ATTRS = {"href", "src", "poster"}
+CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""")
+
+
+class Refs(HTMLParser):
+    """Ids, and every (attribute, URL) a page references."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.refs: list[tuple[str, str, str]] = []   # (tag, attribute, url)
+        self.styles: list[str] = []                  # inline CSS: <style> and style=""
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value)
+            elif name in URL_ATTRS or re.fullmatch(r"data-(src|poster)(-[\w-]+)?", name):
+                self.refs.append((tag, name, value))
+            elif name in ("srcset", "imagesrcset"):
+                self.refs += [(tag, name, part.split()[0]) for part in value.split(",") if part.strip()]
+            elif name == "style":
+                self.styles.append(value)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def css_urls(text: str) -> list[str]:
+    return [m[2] or m[4] for m in CSS_URL.finditer(re.sub(r"/\*.*?\*/", "", text, flags=re.S))]
+
+
+class Fetcher:
+    """GETs over HTTP, memoised: status, content type and body of each URL."""
+
+    def __init__(self):
+        self.memo: dict[str, tuple[int, str, bytes]] = {}
+
+    def get(self, url: str) -> tuple[int, str, bytes]:
+        if url not in self.memo:
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    self.memo[url] = (response.status, response.headers.get_content_type(), response.read())
+            except urllib.error.HTTPError as exc:
+                self.memo[url] = (exc.code, "", b"")
+        return self.memo[url]
+
+
+def test_every_internal_link_anchor_and_asset_resolves(repo_site, repo_server):
+    origin = repo_server.url("")[: -len(MOUNT)]
+    fetch = Fetcher()
+    parsed: dict[str, Refs] = {}
+
+    def page_refs(url: str) -> Refs:
+        if url not in parsed:
+            parser = Refs()
+            parser.feed(fetch.get(url)[2].decode("utf-8"))
+            parsed[url] = parser
+        return parsed[url]
+
+    problems: list[str] = []
+    stylesheets: set[str] = set()
+    for rel in html_pages(repo_site):
+        base = page_url(repo_server, rel)
+        status, _, _ = fetch.get(base)
+        assert status == 200, f"{base} answered {status}"
+        refs = page_refs(base)
+        inline_css = [(tag, "css", u) for css in refs.styles for u in css_urls(css)]
+        for tag, attr, raw in refs.refs + inline_css:
+            url = urljoin(base, raw)
+            where = f"{rel}: <{tag} {attr}={raw!r}>"
+            if urlsplit(url).scheme in ("data", "mailto", "blob"):
+                continue
+            if not url.startswith(origin):
+                # Links may point elsewhere (references); nothing the page loads may.
+                if not (tag == "a" and attr == "href"):
+                    problems.append(f"{where} loads from another origin")
+                continue
+            if not urlsplit(url).path.startswith(MOUNT):
+                problems.append(f"{where} leaves the site's sub-path {MOUNT}")
+                continue
+            target, fragment = urldefrag(url)
+            status, ctype, _ = fetch.get(target)
+            if status not in (200, 206):
+                problems.append(f"{where} -> {target} answered {status}")
+                continue
+            if ctype == "text/css":
+                stylesheets.add(target)
+            if fragment and ctype == "text/html" and fragment not in page_refs(target).ids:
+                problems.append(f"{where}: no element with id '{fragment}' in {target}")
+    for sheet in sorted(stylesheets):
+        for raw in css_urls(fetch.get(sheet)[2].decode("utf-8")):
+            url = urljoin(sheet, raw)
+            if urlsplit(url).scheme == "data":
+                continue
+            status = fetch.get(urldefrag(url)[0])[0] if url.startswith(origin) else None
+            if status not in (200, 206):
+                problems.append(f"{sheet}: url({raw}) -> {url} answered {status}")
+    assert not problems, "\n".join(problems)
+    assert len(fetch.memo) > 10, "the checker saw suspiciously few URLs"
+
+
+# --------------------------------------------------------------------------- (c) axe, (d) origins
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+# (system theme, click the toggle?) -> the theme the page must show
+THEME_CASES = [("light", False, "light"), ("dark", False, "dark"), ("light", True, "dark"), ("dark", True, "light")]
+
+
+def test_axe_finds_nothing_in_either_theme_and_nothing_leaves_the_origin(repo_site, repo_server, browser_context):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    failures: list[str] = []
+    for rel in html_pages(repo_site):
+        for scheme, toggle, expected in THEME_CASES:
+            tab = browser_context.new_page()
+            watch = PageWatch(tab)
+            try:
+                tab.emulate_media(color_scheme=scheme)
+                tab.goto(page_url(repo_server, rel), wait_until="networkidle")
+                if toggle:
+                    tab.click("#theme-toggle")
+                    tab.wait_for_timeout(100)  # charts redraw on the theme event
+                shown = tab.evaluate("document.documentElement.dataset.theme")
+                assert shown == expected, f"{rel}: system {scheme}, toggle {toggle}: page shows {shown}"
+                results = axe.run(tab, options=AXE_OPTIONS)
+                case = f"{rel} [{expected}{', toggled' if toggle else ''}]"
+                for violation in results.response["violations"]:
+                    nodes = "; ".join(n["target"][0] if n["target"] else "?" for n in violation["nodes"][:4])
+                    failures.append(f"{case}: {violation['id']} ({violation['help']}): {nodes}")
+                failures += [f"{case}: requested {u}" for u in watch.foreign_requests()]
+                failures += [f"{case}: console error {e}" for e in watch.errors if rel != "404.html"]
+            finally:
+                # The toggle is remembered: leave no choice behind for other tests.
+                tab.evaluate("localStorage.removeItem('theme')")
+                tab.close()
+    assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- (d) CSP
+class HeadOrder(HTMLParser):
+    """The CSP meta's content, and whether anything loadable came before it."""
+
+    def __init__(self):
+        super().__init__()
+        self.csp: list[str] = []
+        self.loaded_before_csp: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and (attrs.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp.append(attrs.get("content") or "")
+        elif tag in ("script", "link", "style", "img", "video", "iframe") and not self.csp:
+            self.loaded_before_csp.append(tag)
+
+
+ALLOWED_SOURCES = re.compile(r"'self'|'none'|data:|blob:|'sha(256|384|512)-[A-Za-z0-9+/=]+'")
+
+
+def parse_csp(text: str) -> dict[str, list[str]]:
+    policy = {}
+    for directive in filter(None, (d.strip() for d in text.split(";"))):
+        name, *values = directive.split()
+        policy[name.lower()] = values
+    return policy
+
+
+def test_every_page_has_a_csp_that_forbids_other_origins(repo_site):
+    for rel in html_pages(repo_site):
+        head = HeadOrder()
+        head.feed((repo_site / rel).read_text(encoding="utf-8"))
+        assert len(head.csp) == 1, f"{rel}: expected one CSP meta, found {len(head.csp)}"
+        assert not head.loaded_before_csp, f"{rel}: {head.loaded_before_csp} come before the CSP meta"
+        policy = parse_csp(head.csp[0])
+        assert policy.get("default-src") == ["'self'"], f"{rel}: default-src is {policy.get('default-src')}"
+        for name, values in policy.items():
+            if name.endswith("-src") or name in ("base-uri", "form-action"):
+                bad = [v for v in values if not ALLOWED_SOURCES.fullmatch(v)]
+                assert not bad, f"{rel}: {name} allows {bad}"
+        assert "'unsafe-inline'" not in policy.get("script-src", []) and "'unsafe-eval'" not in head.csp[0]
+        assert policy.get("object-src") == ["'none'"], f"{rel}: plugins are not forbidden"
+
+
+# --------------------------------------------------------------------------- (e) the workflow
+def test_pages_workflow_passes_actionlint():
+    actionlint = Path(sys.executable).parent / "actionlint"
+    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pages_workflow_builds_with_make_site_and_deploys():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as True
+    assert triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
+    build_job, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    runs = [step.get("run", "") for step in build_job["steps"]]
+    assert "make site BASE_PATH=/${{ github.event.repository.name }}/" in runs
+    uses = [step.get("uses", "").split("@")[0] for step in build_job["steps"]]
+    assert uses.index("actions/cache") < uses.index("") < uses.index("actions/upload-pages-artifact")
+    cache = next(s for s in build_job["steps"] if s.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == "build/cache" and "hashFiles(" in cache["with"]["key"]
+    assert "cpu" in build_job["env"]["PIP_INDEX_URL"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
