@@ -38,13 +38,17 @@ class InlineMath(InlineProcessor):
 
 
 class BlockMath(Preprocessor):
-    """A `$$` line opens and a `$$` line closes display math."""
+    """A `$$` line opens and a `$$` line closes display math; `$$ ... $$` on one line works too."""
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(lines):
-            if lines[i].strip() == "$$":
+            one_line = re.fullmatch(r"\s*\$\$(.+)\$\$\s*", lines[i])
+            if one_line:  # `$$ ... $$` on a single line
+                out += ["", self.md.htmlStash.store(f'<div class="math-display">{to_mathml(one_line[1], True)}</div>'), ""]
+                i += 1
+            elif lines[i].strip() == "$$":
                 end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
                 if end is None:
                     raise MathError("a '$$' block is never closed")

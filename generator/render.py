@@ -1,0 +1,439 @@
+"""Stage 3, render: every Manim scene, once per theme, as a web-ready video.
+
+A scene is one file `scenes/<name>.py` (the name is the stem with '_' -> '-'). Besides
+its Scene class it declares, as plain literals the build reads with `ast` (no manim
+import needed to plan a build):
+
+    SCENE = "WatchTheFit"                          # the Scene class to render
+    RECORDS = ["01-why-the-weights-move/overfit"]  # run records it reads ([] for none)
+
+Each (scene, theme) is one cache entry ("render", "<scene>-<theme>") holding
+  <scene>-<theme>.mp4   H.264, yuv420p, moov atom first (+faststart), no audio
+  <scene>-<theme>.webp  poster: the last frame (scenes end on their most complete picture)
+  <scene>-<theme>.vtt   WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
+File names are unique across scenes so pages can copy them all into one folder.
+
+Stale entries are rendered in `workers` spawned processes through Manim's Python API.
+A worker hands a scene its theme and records through a JSON "scene context" file named
+by the SCENE_CONTEXT environment variable. Manim writes only into a temporary folder;
+the final files are encoded by ffmpeg straight into the pending cache entry.
+
+Input:  scenes_dir, {"lesson/run": record path}.
+Output: {scene: {theme: {"video": Path, "poster": Path, "captions": Path}}}.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.cache import Cache, file_digest, text_digest
+from generator.errors import BuildError, location
+from generator.theme import THEMES, manim_colors
+from generator.training import local_imports
+
+# Size and speed of each quality. CRF was tuned so a publish video of these flat,
+# mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
+QUALITIES = {
+    "draft": {"width": 854, "height": 480, "fps": 15, "crf": 30, "preset": "veryfast"},
+    "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "slow"},
+}
+_SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt"}
+
+
+def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
+    """{"video": ..., "poster": ..., "captions": ...} inside one cache entry."""
+    return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
+HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
+
+
+# --------------------------------------------------------------------------- reading scene files
+@dataclass(frozen=True)
+class SceneSource:
+    name: str              # "watch-the-fit"
+    path: Path             # scenes/watch_the_fit.py
+    class_name: str        # "WatchTheFit"
+    records: tuple[str, ...]
+    records_line: int | None
+    deps: tuple[Path, ...]  # local modules it imports (scenes/common.py)
+
+
+def scene_name(path: Path) -> str:
+    return path.stem.replace("_", "-")
+
+
+def scene_files(scenes_dir: Path) -> list[Path]:
+    """Every scene file, sorted: *.py except helpers and files starting with '_'."""
+    if not scenes_dir.is_dir():
+        return []
+    return sorted(p for p in scenes_dir.glob("*.py")
+                  if not p.name.startswith("_") and p.name not in HELPER_MODULES)
+
+
+def read_scene(path: Path, root: Path) -> SceneSource:
+    """Parse a scene file's declarations without importing it."""
+    name = scene_name(path)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise BuildError(location(path, exc.lineno, root), f"scene '{name}' has a syntax error: {exc.msg}",
+                         "fix the Python") from None
+    constants: dict[str, tuple[object, int]] = {}
+    classes = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            classes.add(node.name)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target = node.targets[0].id
+            if target in ("SCENE", "RECORDS"):
+                try:
+                    constants[target] = (ast.literal_eval(node.value), node.lineno)
+                except ValueError:
+                    raise BuildError(location(path, node.lineno, root), f"scene '{name}': {target} must be a literal",
+                                     'write it as SCENE = "ClassName" or RECORDS = ["lesson/run"]') from None
+    if "SCENE" not in constants:
+        raise BuildError(location(path, None, root), f"scene '{name}' does not say which class to render",
+                         'add SCENE = "ClassName" at the top of the file')
+    class_name, scene_line = constants["SCENE"]
+    if class_name not in classes:
+        raise BuildError(location(path, scene_line, root), f"scene '{name}': SCENE names class {class_name!r}, "
+                         "which the file does not define", f"define it or fix SCENE (classes: {sorted(classes)})")
+    records, records_line = constants.get("RECORDS", ([], None))
+    if not isinstance(records, (list, tuple)) or not all(isinstance(r, str) for r in records):
+        raise BuildError(location(path, records_line, root), f"scene '{name}': RECORDS must be a list of strings",
+                         'like RECORDS = ["01-why-the-weights-move/overfit"]')
+    return SceneSource(name, path, class_name, tuple(records), records_line, tuple(local_imports(path, path.parent)))
+
+
+def check_records(scene: SceneSource, records: dict[str, Path], root: Path) -> None:
+    for run_id in scene.records:
+        if run_id not in records:
+            known = ", ".join(sorted(records)) or "none"
+            raise BuildError(location(scene.path, scene.records_line, root),
+                             f"scene '{scene.name}' reads record '{run_id}', which no lesson declares",
+                             f"name one of the recorded runs ({known}) as 'lesson-slug/run'")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quality: str, root: Path) -> dict[str, str]:
+    """Exactly what one (scene, theme) video depends on."""
+    inputs = {_relative(scene.path, root): file_digest(scene.path)}
+    for dep in scene.deps:
+        inputs[_relative(dep, root)] = file_digest(dep)
+    for run_id in scene.records:
+        inputs[f"record:{run_id}"] = file_digest(records[run_id])
+    # Only this theme's colours: retinting the dark palette leaves light videos alone.
+    inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
+    inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
+    inputs["version:manim"] = importlib.metadata.version("manim")
+    inputs["generator/render.py"] = file_digest(Path(__file__))
+    return inputs
+
+
+# --------------------------------------------------------------------------- the stage
+def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache: Cache, progress, quality: str,
+                  workers: int = 2, why: list[str] | None = None,
+                  only: set[str] | None = None) -> dict[str, dict[str, dict[str, Path]]]:
+    """Make sure every needed scene has a fresh video, poster and captions per theme."""
+    if quality not in QUALITIES:
+        raise BuildError("render", f"unknown quality {quality!r}", f"use one of {sorted(QUALITIES)}")
+    scenes = [read_scene(p, root) for p in scene_files(scenes_dir)]
+    if only is not None:
+        missing = sorted(only - {s.name for s in scenes})
+        if missing:
+            raise BuildError(location(scenes_dir, None, root), f"no scene file for {missing}",
+                             f"add scenes/{missing[0].replace('-', '_')}.py or fix the embed's name")
+        scenes = [s for s in scenes if s.name in only]
+    for scene in scenes:  # fail before any rendering starts
+        check_records(scene, records, root)
+
+    results: dict[str, dict[str, dict[str, Path]]] = {}
+    stale = []
+    for scene in scenes:
+        for theme in THEMES:
+            inputs = scene_inputs(scene, theme, records, quality, root)
+            entry = cache.lookup("render", f"{scene.name}-{theme}", inputs)
+            if entry is not None:
+                results.setdefault(scene.name, {})[theme] = output_files(entry.folder, scene.name, theme)
+            else:
+                stale.append((scene, theme, inputs))
+    for scene, theme, inputs in stale:
+        name = f"{scene.name}-{theme}"
+        if why is not None:
+            why.append(f"render/{name}: {cache.why('render', name, inputs)}")
+    for scene, theme, folder in _render_all(stale, records, root, cache, progress, quality, workers):
+        results.setdefault(scene.name, {})[theme] = output_files(folder, scene.name, theme)
+    return {name: results[name] for name in sorted(results)}
+
+
+def _render_all(stale, records, root, cache, progress, quality, workers):
+    """Render stale (scene, theme) pairs in worker processes; commit each as it finishes."""
+    if not stale:
+        return []
+    import multiprocessing
+
+    workers = max(1, min(workers, len(stale)))
+    progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
+    pendings = [cache.begin("render", f"{scene.name}-{theme}", inputs) for scene, theme, inputs in stale]
+    jobs = [_job(scene, theme, records, root, quality, pending.folder)
+            for (scene, theme, _), pending in zip(stale, pendings)]
+    done = []
+    committed: set[int] = set()
+    # 'spawn': each worker is a fresh interpreter with its own Manim config, never a fork.
+    context = multiprocessing.get_context("spawn")
+    try:
+        # On an error, leaving this block waits for renders already running (no half-killed ffmpeg).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
+            for count, future in enumerate(as_completed(futures), 1):
+                i = futures[future]
+                outcome = future.result()
+                if "error" in outcome:
+                    for f in futures:
+                        f.cancel()
+                    raise BuildError(*outcome["error"])
+                scene, theme, _ = stale[i]
+                entry = pendings[i].commit()
+                committed.add(i)
+                progress.item("render", f"{scene.name}-{theme}", count, len(jobs))
+                done.append((scene, theme, entry.folder))
+    finally:
+        for i, pending in enumerate(pendings):
+            if i not in committed:
+                pending.abandon()
+    return done
+
+
+def _job(scene: SceneSource, theme: str, records: dict[str, Path], root: Path, quality: str, out: Path) -> dict:
+    """Everything a worker needs, as plain picklable values."""
+    return {
+        "scene": scene.name,
+        "path": str(scene.path),
+        "class_name": scene.class_name,
+        "theme": theme,
+        "colors": manim_colors(theme),
+        "records": {run_id: str(Path(records[run_id]).resolve()) for run_id in scene.records},
+        "root": str(root),
+        "quality": quality,
+        "out": str(out),
+    }
+
+
+# --------------------------------------------------------------------------- in the worker
+def _render_job(job: dict) -> dict:
+    """Runs in a worker process. Returns {"seconds": ...} or {"error": (where, problem, fix)}.
+
+    Errors come back as plain tuples: a BuildError does not survive pickling.
+    """
+    started = time.perf_counter()
+    try:
+        _render_one(job)
+    except BuildError as exc:
+        return {"error": (exc.where, exc.problem, exc.fix)}
+    except Exception as exc:  # the author's scene failed: point at their line
+        path = Path(job["path"])
+        line = _deepest_line(exc, path)
+        detail = f"{type(exc).__name__}: {exc}"
+        helper = _deepest_frame_in(exc, path.parent)
+        if helper and Path(helper[0]).resolve() != path.resolve():
+            detail += f" (in {Path(helper[0]).name}:{helper[1]})"
+        where = location(path, line, Path(job["root"]))
+        return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
+                          "fix the scene and rebuild")}
+    return {"seconds": time.perf_counter() - started}
+
+
+def _deepest_line(exc: BaseException, file: Path) -> int | None:
+    import traceback
+
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == file.resolve():
+            line = frame.lineno
+    return line
+
+
+def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | None:
+    import traceback
+
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve().parent == folder.resolve():
+            found = (frame.filename, frame.lineno)
+    return found
+
+
+def _render_one(job: dict) -> None:
+    import importlib.util
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    settings = QUALITIES[job["quality"]]
+    out = Path(job["out"])
+    scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-{job['theme']}-"))
+    try:
+        scene_context = scratch / "scene-context.json"
+        scene_context.write_text(json.dumps({key: job[key] for key in ("theme", "colors", "records")}))
+        os.environ["SCENE_CONTEXT"] = str(scene_context)
+        sys.dont_write_bytecode = True  # leave no __pycache__ in scenes/
+        scenes_dir = str(Path(job["path"]).parent)
+        if scenes_dir not in sys.path:
+            sys.path.insert(0, scenes_dir)
+
+        from manim import tempconfig
+
+        options = {
+            "media_dir": str(scratch / "media"),
+            "pixel_width": settings["width"],
+            "pixel_height": settings["height"],
+            "frame_rate": settings["fps"],
+            "background_color": job["colors"]["background"],
+            "disable_caching": True,  # our cache decides what to render
+            "progress_bar": "none",
+            "verbosity": "WARNING",
+            "write_to_movie": True,
+            "save_last_frame": False,
+            # Near-lossless segments: ffmpeg does the one real (lossy) encode below.
+            "video_encoder_options": {"crf": "8", "preset": "ultrafast"},
+        }
+        with tempconfig(options):
+            module_name = f"_scene_{job['scene'].replace('-', '_')}_{job['theme']}"
+            spec = importlib.util.spec_from_file_location(module_name, job["path"])
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            scene = getattr(module, job["class_name"])()
+            scene.render()
+            movie = Path(scene.renderer.file_writer.movie_file_path)
+            last_frame = scene.renderer.get_frame()
+            cues = list(getattr(scene, "cues", []))
+            duration = float(scene.renderer.time)
+
+        files = output_files(out, job["scene"], job["theme"])
+        encode_mp4(movie, files["video"], settings)
+        write_poster(last_frame, files["poster"])
+        files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def encode_mp4(source: Path, target: Path, settings: dict) -> None:
+    """The one lossy encode: H.264 yuv420p, moov atom first so playback starts at once."""
+    command = [
+        "ffmpeg", "-v", "error", "-y", "-i", str(source), "-an",
+        "-c:v", "libx264", "-preset", settings["preset"], "-tune", "animation", "-crf", str(settings["crf"]),
+        "-pix_fmt", "yuv420p", "-r", str(settings["fps"]),
+        "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+        str(target),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(str(target), f"ffmpeg failed: {result.stderr.strip()[-300:]}", "check the ffmpeg install")
+
+
+def write_poster(frame, target: Path) -> None:
+    """Lossless WebP: smaller than PNG for flat drawings, and text stays crisp."""
+    from PIL import Image
+
+    Image.fromarray(frame).convert("RGB").save(target, "WEBP", lossless=True, method=6)
+
+
+def webvtt(cues: list[tuple[float, str]], duration: float) -> str:
+    """WebVTT text: each cue lasts until the next one starts, the last until the end."""
+    lines = ["WEBVTT", ""]
+    for i, (start, text) in enumerate(cues):
+        end = cues[i + 1][0] if i + 1 < len(cues) else duration
+        if end <= start:
+            continue
+        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", text.replace("-->", "->"), ""]
+    return "\n".join(lines)
+
+
+def _timestamp(seconds: float) -> str:
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+# --------------------------------------------------------------------------- inspecting outputs
+def probe(video: Path) -> dict:
+    """The first video stream's codec, pix_fmt, size, frame rate and the duration (ffprobe)."""
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,pix_fmt,width,height,r_frame_rate,nb_frames:format=duration",
+         "-of", "json", str(video)], capture_output=True, text=True, check=True)
+    info = json.loads(result.stdout)
+    stream = info["streams"][0]
+    num, den = stream["r_frame_rate"].split("/")
+    return {"codec": stream["codec_name"], "pix_fmt": stream["pix_fmt"], "width": stream["width"],
+            "height": stream["height"], "fps": float(num) / float(den),
+            "frames": int(stream.get("nb_frames", 0)), "duration": float(info["format"]["duration"])}
+
+
+def faststart(video: Path) -> bool:
+    """True if the 'moov' atom comes before 'mdat' among the top-level MP4 boxes."""
+    order = []
+    with open(video, "rb") as f:
+        while len(order) < 8:
+            header = f.read(8)
+            if len(header) < 8:
+                break
+            size, kind = int.from_bytes(header[:4], "big"), header[4:].decode("latin-1")
+            if size == 1:  # 64-bit size follows
+                size = int.from_bytes(f.read(8), "big") - 8
+            order.append(kind)
+            if size < 8:
+                break
+            f.seek(size - 8, 1)
+    return "moov" in order and "mdat" in order and order.index("moov") < order.index("mdat")
+
+
+# --------------------------------------------------------------------------- benchmark
+def benchmark(root: Path, records: dict[str, Path], scenes_dir: Path | None = None) -> dict[str, float]:
+    """Time the render stage cold, each time into a fresh temporary cache.
+
+    Returns seconds for render_draft_s (every scene, both themes, 2 workers),
+    render_publish_s (same, publish quality), render_parallel_speedup (draft with 1
+    worker divided by draft with 2), and size_mb:<scene>-<theme> for each publish video.
+    Takes several minutes at publish quality.
+    """
+    import tempfile
+
+    scenes_dir = scenes_dir or root / "scenes"
+
+    class Quiet:
+        def item(self, *args):
+            pass
+
+        def note(self, text):
+            pass
+
+    def timed(quality: str, workers: int):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            out = render_scenes(scenes_dir, records, root, Cache(Path(tmp)), Quiet(), quality, workers=workers)
+            seconds = time.perf_counter() - started
+            sizes = {f"size_mb:{name}-{theme}": files["video"].stat().st_size / 1e6
+                     for name, themes in out.items() for theme, files in themes.items()}
+            durations = {f"duration_s:{name}-{theme}": probe(files["video"])["duration"]
+                         for name, themes in out.items() for theme, files in themes.items()}
+        return seconds, sizes, durations
+
+    draft_2, _, _ = timed("draft", 2)
+    draft_1, _, _ = timed("draft", 1)
+    publish, sizes, durations = timed("publish", 2)
+    return {"render_draft_s": draft_2, "render_draft_1_worker_s": draft_1,
+            "render_parallel_speedup": draft_1 / draft_2, "render_publish_s": publish, **sizes, **durations}

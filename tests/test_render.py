@@ -1,0 +1,287 @@
+"""The render stage: scene files, cache keys, author errors, and the videos themselves.
+
+The fast tests use small scene files written into a temporary folder. The slow tests
+render the real scenes at draft quality, both themes, once per module, from a real
+record of the lesson's 'overfit' run, and check the files a browser will get.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.cache import Cache, key_of
+from generator.errors import BuildError
+from generator.render import (faststart, probe, read_scene, render_scenes, scene_files, scene_inputs, webvtt)
+from generator.theme import THEMES, manim_colors
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERFIT = "01-why-the-weights-move/overfit"
+EXPECTED_SECONDS = {"layer-forward-pass": (30, 60), "watch-the-fit": (20, 40)}
+
+
+class Progress:
+    """Stands in for the build's progress display; remembers what it was told."""
+
+    def __init__(self):
+        self.items: list[tuple] = []
+
+    def item(self, stage, name, index, total):
+        self.items.append((stage, name, index, total))
+
+    def note(self, text):
+        pass
+
+
+def write_scene(folder: Path, filename: str, body: str) -> Path:
+    path = folder / filename
+    path.write_text(textwrap.dedent(body).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scenes_dir(tmp_path) -> Path:
+    """A scenes folder with the real helper module and two tiny scenes."""
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    shutil.copy(ROOT / "scenes" / "common.py", folder / "common.py")
+    write_scene(folder, "first_scene.py", """
+        from common import ThemedScene
+        SCENE = "First"
+        RECORDS = []
+        class First(ThemedScene):
+            def construct(self):
+                self.wait(0.2)
+        """)
+    write_scene(folder, "second_scene.py", """
+        from common import ThemedScene
+        SCENE = "Second"
+        RECORDS = ["lesson/run"]
+        class Second(ThemedScene):
+            def construct(self):
+                self.wait(0.2)
+        """)
+    return folder
+
+
+@pytest.fixture
+def fake_records(tmp_path) -> dict[str, Path]:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"schema": "run-record/1", "run": "run", "constants": {}, "series": {},
+                                "snapshots": {}, "facts": {}}))
+    return {"lesson/run": path}
+
+
+# --------------------------------------------------------------------------- fast: reading scenes
+def test_scene_files_skip_helpers(scenes_dir):
+    (scenes_dir / "_draft.py").write_text("x = 1\n")
+    names = [p.name for p in scene_files(scenes_dir)]
+    assert names == ["first_scene.py", "second_scene.py"]
+    scene = read_scene(scenes_dir / "second_scene.py", scenes_dir.parent)
+    assert (scene.name, scene.class_name, scene.records) == ("second-scene", "Second", ("lesson/run",))
+    assert scene.deps == (scenes_dir / "common.py",)
+
+
+def test_real_scenes_declare_what_they_read():
+    scenes = {s.name: s for s in (read_scene(p, ROOT) for p in scene_files(ROOT / "scenes"))}
+    assert set(scenes) >= {"layer-forward-pass", "watch-the-fit"}
+    assert scenes["layer-forward-pass"].records == ()
+    assert scenes["watch-the-fit"].records == (OVERFIT,)
+
+
+def test_cache_key_follows_the_scene_file_only(scenes_dir, fake_records):
+    root = scenes_dir.parent
+    first = scenes_dir / "first_scene.py"
+    second = scenes_dir / "second_scene.py"
+
+    def key(path: Path, theme: str = "light") -> str:
+        return key_of(scene_inputs(read_scene(path, root), theme, fake_records, "draft", root))
+
+    before_first, before_second = key(first), key(second)
+    assert key(first, "light") != key(first, "dark")
+    first.write_text(first.read_text() + "# an edit\n")
+    assert key(first) != before_first
+    assert key(second) == before_second  # the other scene is untouched
+    fake_records["lesson/run"].write_text("{}")
+    assert key(second) != before_second  # the record it reads changed
+    common = scenes_dir / "common.py"
+    common.write_text(common.read_text() + "# shared edit\n")
+    assert key(first) != before_first and key(second) != before_second
+
+
+def test_quality_is_part_of_the_key(scenes_dir, fake_records):
+    root = scenes_dir.parent
+    scene = read_scene(scenes_dir / "first_scene.py", root)
+    assert key_of(scene_inputs(scene, "light", fake_records, "draft", root)) != \
+        key_of(scene_inputs(scene, "light", fake_records, "publish", root))
+
+
+# --------------------------------------------------------------------------- fast: author errors
+def test_missing_record_names_scene_and_line(scenes_dir, tmp_path):
+    with pytest.raises(BuildError) as caught:
+        render_scenes(scenes_dir, {}, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+    message = caught.value.one_line()
+    assert "scenes/second_scene.py:3" in message
+    assert "second-scene" in message and "lesson/run" in message
+
+
+def test_syntax_error_points_at_the_line(scenes_dir, tmp_path, fake_records):
+    write_scene(scenes_dir, "broken.py", """
+        SCENE = "Broken"
+        RECORDS = []
+        def oops(:
+            pass
+        """)
+    with pytest.raises(BuildError) as caught:
+        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+    assert re.search(r"scenes/broken\.py:3: scene 'broken' has a syntax error", caught.value.one_line())
+
+
+def test_scene_must_name_its_class(scenes_dir, tmp_path, fake_records):
+    write_scene(scenes_dir, "nameless.py", """
+        SCENE = "Missing"
+        class Other:
+            pass
+        """)
+    with pytest.raises(BuildError, match=r"scenes/nameless\.py:1: scene 'nameless': SCENE names class 'Missing'"):
+        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+
+
+def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_records):
+    write_scene(scenes_dir, "crash.py", """
+        from common import ThemedScene
+        SCENE = "Crash"
+        RECORDS = []
+        class Crash(ThemedScene):
+            def construct(self):
+                self.wait(0.1)
+                raise ValueError("no such curve")
+        """)
+    cache = Cache(tmp_path / "cache")
+    with pytest.raises(BuildError) as caught:
+        render_scenes(scenes_dir, fake_records, scenes_dir.parent, cache, Progress(), "draft", only={"crash"})
+    message = caught.value.one_line()
+    assert "scenes/crash.py:7" in message
+    assert "scene 'crash'" in message and "ValueError: no such curve" in message
+    assert not list((tmp_path / "cache" / "render").glob("crash-*/*"))  # nothing half-made is kept
+
+
+def test_webvtt_cues_run_until_the_next():
+    text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
+    assert text.startswith("WEBVTT\n\n")
+    assert "00:00:00.000 --> 00:00:02.500\nfirst" in text
+    assert "00:00:02.500 --> 00:00:04.250\nsecond -> third" in text
+
+
+# --------------------------------------------------------------------------- slow: the real videos
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Both real scenes, both themes, draft quality, in a fresh cache."""
+    from generator.training import execute, load_experiments
+
+    folder = tmp_path_factory.mktemp("render")
+    experiments = ROOT / "content" / "01-why-the-weights-move" / "experiments.py"
+    specs = {s.name: s for s in load_experiments(experiments, ROOT)}
+    record = folder / "overfit.json"
+    record.write_text(json.dumps(execute(specs["overfit"])))
+    records = {OVERFIT: record}
+    cache, progress, why = Cache(folder / "cache"), Progress(), []
+    outputs = render_scenes(ROOT / "scenes", records, ROOT, cache, progress, "draft", workers=2, why=why,
+                            only=set(EXPECTED_SECONDS))
+    return {"outputs": outputs, "why": why, "progress": progress, "records": records, "cache": cache}
+
+
+def frame_pixels(video: Path, at: float) -> bytes:
+    """One decoded frame as raw RGB bytes."""
+    return subprocess.run(["ffmpeg", "-v", "error", "-ss", str(at), "-i", str(video), "-frames:v", "1",
+                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def close(a, b, tolerance: int = 6) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+@pytest.mark.slow
+def test_every_scene_has_both_variants(rendered):
+    outputs = rendered["outputs"]
+    assert set(outputs) == set(EXPECTED_SECONDS)
+    for name, variants in outputs.items():
+        assert set(variants) == set(THEMES)
+        for theme, files in variants.items():
+            assert set(files) == {"video", "poster", "captions"}
+            assert all(path.is_file() for path in files.values())
+            assert files["video"].name == f"{name}-{theme}.mp4"  # unique: pages copy them into one folder
+    assert sorted(rendered["why"]) == sorted(f"render/{n}-{t}: not built before" for n in outputs for t in THEMES)
+    assert len(rendered["progress"].items) == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("name", sorted(EXPECTED_SECONDS))
+def test_video_is_web_ready(rendered, name, theme):
+    video = rendered["outputs"][name][theme]["video"]
+    info = probe(video)
+    assert (info["codec"], info["pix_fmt"], info["width"], info["height"]) == ("h264", "yuv420p", 854, 480)
+    assert info["fps"] == 15
+    low, high = EXPECTED_SECONDS[name]
+    assert low <= info["duration"] <= high
+    assert faststart(video), "moov atom must come before mdat"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("name", sorted(EXPECTED_SECONDS))
+def test_background_matches_the_palette(rendered, name, theme):
+    from PIL import Image
+
+    files = rendered["outputs"][name][theme]
+    background = hex_rgb(manim_colors(theme)["background"])
+    pixels = frame_pixels(files["video"], 1.0)
+    corners = [(2, 2), (851, 2), (2, 477), (851, 477)]
+    for x, y in corners:
+        offset = (y * 854 + x) * 3
+        assert close(tuple(pixels[offset:offset + 3]), background), f"corner {x},{y} of {theme} video"
+    brightness = sum(background) / 3
+    assert (brightness > 128) == (theme == "light")
+    poster = Image.open(files["poster"]).convert("RGB")
+    assert poster.size == (854, 480)
+    assert close(poster.getpixel((2, 2)), background, tolerance=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXPECTED_SECONDS))
+def test_captions_are_webvtt(rendered, name):
+    duration = probe(rendered["outputs"][name]["light"]["video"])["duration"]
+    text = rendered["outputs"][name]["light"]["captions"].read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT\n")
+    cues = re.findall(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n(.+)$", text, re.M)
+    assert len(cues) >= 4
+    def at(h, m, s, ms):
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    seconds = [(at(*cue[:4]), at(*cue[4:8])) for cue in cues]
+    for (start, end), (next_start, _) in zip(seconds, seconds[1:] + [(duration + 0.1, None)]):
+        assert start < end <= next_start + 1e-6
+    assert seconds[-1][1] <= duration + 0.1
+    assert text == rendered["outputs"][name]["dark"]["captions"].read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_second_run_renders_nothing(rendered):
+    why, progress = [], Progress()
+    started = time.perf_counter()
+    again = render_scenes(ROOT / "scenes", rendered["records"], ROOT, rendered["cache"], progress, "draft",
+                          why=why, only=set(EXPECTED_SECONDS))
+    assert time.perf_counter() - started < 2
+    assert why == [] and progress.items == []
+    assert again == rendered["outputs"]
