@@ -1,0 +1,312 @@
+"""Builds people can trust: reproducible, crash-safe, one at a time, and clear about bad input.
+
+Every test works on a throwaway copy of the tiny fixture site (tests/fixtures/site) with
+a one-second scene added (tests/fixtures/robust/tiny_dot.py), so a whole build with
+training and videos takes a few seconds. Builds run as real `python -m generator`
+processes, since the point is what survives a SIGKILL.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, cli, fixture_project, tree_digest
+
+LESSON = "content/01-tiny-lesson"
+SLUG = "01-tiny-lesson"
+ROBUST = ROOT / "tests" / "fixtures" / "robust"
+ENV = dict(os.environ, SITE_COMMIT="0123456789abcdef", SITE_COMMIT_DATE="2026-01-02T03:04:05+00:00")
+
+
+# --------------------------------------------------------------------------- helpers
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def robust_project(destination: Path, *, scenes: tuple[str, ...] = ()) -> Path:
+    """The tiny fixture site plus a video, with a run long enough (~1 s) to be caught training."""
+    project = fixture_project(destination)
+    shutil.copy(ROOT / "scenes" / "common.py", project / "scenes")
+    shutil.copy(ROBUST / "tiny_dot.py", project / "scenes")
+    for scene in scenes:  # real scenes, for checks that must hold for them too
+        shutil.copy(ROOT / "scenes" / f"{scene.replace('-', '_')}.py", project / "scenes")
+    edit(project / LESSON / "experiments.py", "epochs=30,", "epochs=2000,")
+    lesson = project / LESSON / "lesson.md"
+    # Links that resolve must stay accepted by the missing-file check.
+    lesson.write_text(lesson.read_text() + "\n## A video\n\nBack to [the index](../index.html) or "
+                      "[the widget](#the-widget); see also [an outside page](https://example.org/).\n\n"
+                      "::: video tiny-dot | A circle is drawn.\n"
+                      + "".join(f"\n::: video {scene} | A real scene.\n" for scene in scenes))
+    return project
+
+
+def build_command(project: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "generator", "--root", str(project), "build", "--quality", "draft", *extra]
+
+
+def start_build(project: Path, log: Path, command: list[str] | None = None) -> subprocess.Popen:
+    """A build in its own process group (so a kill reaches its worker processes too)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(command or build_command(project), cwd=ROOT, env=ENV, stdout=out, stderr=out,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
+    """Poll until `condition()` holds; fail if the build ends first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail(f"the build ended (exit {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def kill(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def framemd5(video: Path) -> str:
+    """The decoded frames' checksums: equal videos, whatever the container bytes say."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-map", "0:v", "-f", "framemd5", "-"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    return "\n".join(line for line in out.split("\n") if line and not line.startswith("#"))
+
+
+def site_fingerprint(site: Path) -> dict[str, str]:
+    """Path -> bytes hash, or for videos the hash of their decoded frames."""
+    site = site.resolve()
+    prints = {}
+    for path in sorted(site.rglob("*")):
+        if path.is_file():
+            rel = str(path.relative_to(site))
+            prints[rel] = (hashlib.sha256(framemd5(path).encode()).hexdigest() if path.suffix in (".mp4", ".webm")
+                           else hashlib.sha256(path.read_bytes()).hexdigest())
+    return prints
+
+
+def incomplete_entries(cache: Path) -> list[str]:
+    """Entry folders a lookup could find that lack entry.json (none may exist)."""
+    return [str(p) for p in cache.glob("*/*/*") if p.is_dir() and not p.name.startswith(".")
+            and not (p / "entry.json").is_file()]
+
+
+def leftovers(out: Path) -> list[str]:
+    return [str(p) for p in [*out.glob(".staging-*"), *out.glob(".site-link-*"), *out.glob("cache/*/*/.tmp-*")]]
+
+
+# --------------------------------------------------------------------------- reproducible
+def test_two_clean_builds_are_identical(tmp_path):
+    """`make clean && make site` twice, in two folders: same bytes, same video frames."""
+    first = robust_project(tmp_path / "a")
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+    for project in (first, second):
+        result = cli(project, "build", "--quality", "draft")
+        assert result.returncode == 0, result.stderr
+    a, b = site_fingerprint(first / "build" / "site"), site_fingerprint(second / "build" / "site")
+    assert sorted(a) == sorted(b)
+    assert any(name.endswith(".mp4") for name in a), "no video was built: the test would prove nothing"
+    differ = [name for name in a if a[name] != b[name]]
+    assert not differ, f"these differ between two clean builds: {differ}"
+
+
+# --------------------------------------------------------------------------- crash-safe
+SLOW_PAGES = """
+import sys, time
+import generator.pages as pages
+original = pages.PageRenderer.render_index
+def render_index(self):
+    time.sleep(60)  # hold the build inside page writing so the test can kill it there
+    return original(self)
+pages.PageRenderer.render_index = render_index
+from generator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_killed_builds_leave_the_site_and_cache_sound(tmp_path):
+    project = robust_project(tmp_path / "p")
+    out = project / "build"
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    site = out / "site"
+    before, link_before = tree_digest(site), os.readlink(site)
+
+    def staged_lesson() -> bool:
+        return any(out.glob(f".staging-*/{SLUG}/index.html"))
+
+    phases = [
+        # (phase, an edit that makes that stage stale, the sign the build is inside it, command)
+        ("training", (LESSON + "/experiments.py", "import numpy as np", "import numpy as np  # edited"),
+         lambda: any(out.glob("cache/runs/*/.tmp-*")), None),
+        ("rendering", ("scenes/tiny_dot.py", "class TinyDot", "# edited\nclass TinyDot"),
+         lambda: any(out.glob("cache/render/*/.tmp-*")), None),
+        ("writing pages", (LESSON + "/lesson.md", "## The formula", "## The formula, edited"),
+         staged_lesson, [sys.executable, "-c", SLOW_PAGES, *build_command(project)[3:]]),
+    ]
+    logs = []
+    for phase, (file, old, new), inside, command in phases:
+        edit(project / file, old, new)
+        logs.append(tmp_path / f"{phase}.log")
+        proc = start_build(project, logs[-1], command)
+        wait_for(inside, proc, f"the build reached {phase}")
+        kill(proc)
+        assert os.readlink(site) == link_before, f"killed while {phase}: build/site was switched"
+        assert tree_digest(site) == before, f"killed while {phase}: the previous site changed"
+        assert not incomplete_entries(out / "cache"), f"killed while {phase}: a half-written entry looks complete"
+    # Each build redid the work the kill before it cut short: nothing half-done was served.
+    assert "[train] tiny" in logs[1].read_text(), "the training cut short was not redone"
+    assert "[render] tiny-dot" in logs[2].read_text(), "the rendering cut short was not redone"
+
+    # The next build succeeds, rebuilds the site, and cleans up after the killed ones.
+    result = cli(project, "build", "--quality", "draft", "--why")
+    assert result.returncode == 0, result.stderr
+    assert "site:" in result.stdout, result.stdout
+    assert not leftovers(out), leftovers(out)
+
+    # ...and its site equals a clean build of the same sources.
+    clean = tmp_path / "clean"
+    shutil.copytree(project, clean, ignore=shutil.ignore_patterns("build"))
+    result = cli(clean, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    assert site_fingerprint(site) == site_fingerprint(clean / "build" / "site")
+
+
+KILL_BEFORE_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from generator.cache import Cache
+pending = Cache(Path(sys.argv[1])).begin("runs", "lesson", {"input": "1"})
+(pending.folder / "record.json").write_text('{"half": ')  # cut short mid-write
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_an_entry_cut_short_is_never_served(tmp_path):
+    from generator.cache import Cache
+
+    cache_dir = tmp_path / "cache"
+    proc = subprocess.run([sys.executable, "-c", KILL_BEFORE_COMMIT, str(cache_dir)], cwd=ROOT, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    cache = Cache(cache_dir)
+    assert list((cache_dir / "runs" / "lesson").glob(".tmp-*")), "the killed writer left no temporary folder"
+    assert cache.lookup("runs", "lesson", {"input": "1"}) is None
+    # A finished entry is found; the killed one's leftovers are pruned.
+    pending = cache.begin("runs", "lesson", {"input": "1"})
+    (pending.folder / "record.json").write_text("{}")
+    entry = pending.commit()
+    assert Cache(cache_dir).lookup("runs", "lesson", {"input": "1"}).folder == entry.folder
+    cache.prune()
+    assert [p.name for p in (cache_dir / "runs" / "lesson").iterdir() if p.is_dir()] == [entry.key]
+
+
+# --------------------------------------------------------------------------- one build at a time
+def test_a_second_build_stops_with_a_message_and_output_never_interleaves(tmp_path):
+    project = robust_project(tmp_path / "p")
+    log = tmp_path / "shared.log"  # both builds write to one file, as to one terminal
+    first = start_build(project, log)
+    lock = project / "build" / ".lock"
+    wait_for(lambda: lock.is_file() and lock.read_text().strip() == str(first.pid), first, "the lock was taken")
+    started = time.monotonic()
+    with open(log, "ab") as out:
+        second = subprocess.run(build_command(project), cwd=ROOT, env=ENV, stdout=out, stderr=out, timeout=60)
+    assert time.monotonic() - started < 20, "the second build waited instead of stopping"
+    assert first.poll() is None, "the first build ended before the second started: nothing was tested"
+    assert first.wait(timeout=300) == 0, log.read_text()
+    assert second.returncode != 0
+    text = log.read_text()
+    message = f"error: {lock}: another build is running (pid {first.pid}); wait for it to finish, then build again"
+    lines = text.rstrip("\n").split("\n")
+    assert lines.count(message) == 1, text
+    # Every other line is one of the first build's own, whole.
+    own = re.compile(r"^(\[[\w-]+\] \S+ \(\d+/\d+\) [\d.]+s|rendering \d+ videos in \d+ worker processes"
+                     r"|Built \S+ in [\d.]+s)$")
+    assert all(own.match(line) for line in lines if line != message), text
+    assert (project / "build" / "site" / SLUG / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.fixture(scope="module")
+def good_project(tmp_path_factory) -> Path:
+    project = robust_project(tmp_path_factory.mktemp("robust") / "p")
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().split("\n"), 1) if text in line)
+
+
+def widget_bad_argument(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "run=tiny |", "run=tiny speed=2 |")
+    n = line_of(p / LESSON / "lesson.md", "speed=2")
+    return rf"{LESSON}/lesson\.md:{n}: widget 'overfit-player' has no argument 'speed'; it takes: run"
+
+
+def embed_argument_not_key_value(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "::: video tiny-dot |", "::: video tiny-dot loop |")
+    n = line_of(p / LESSON / "lesson.md", "tiny-dot loop")
+    return rf"{LESSON}/lesson\.md:{n}: embed argument 'loop' is not key=value"
+
+
+def video_unknown_argument(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "::: video tiny-dot |", "::: video tiny-dot loop=yes |")
+    n = line_of(p / LESSON / "lesson.md", "loop=yes")
+    return rf"{LESSON}/lesson\.md:{n}: video embed takes no arguments, got loop"
+
+
+def code_unknown_argument(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "region=model |", "region=model lines=3 |")
+    n = line_of(p / LESSON / "lesson.md", "lines=3")
+    return rf"{LESSON}/lesson\.md:{n}: code embed has unknown argument\(s\) \['lines'\]"
+
+
+def scene_syntax_error(p: Path) -> str:
+    edit(p / "scenes" / "tiny_dot.py", "    def construct(self) -> None:", "    def construct(self) -> None\n")
+    n = line_of(p / "scenes" / "tiny_dot.py", "def construct")
+    return rf"scenes/tiny_dot\.py:{n}: scene 'tiny-dot' has a syntax error"
+
+
+def missing_image(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "## The widget", "![A diagram](diagram.png)\n\n## The widget")
+    n = line_of(p / LESSON / "lesson.md", "diagram.png")
+    return rf"{LESSON}/lesson\.md:{n}: 'diagram\.png' points to no file of the built site"
+
+
+def missing_link(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "## The snippet", "Read [the next one](../02-later/) first.\n\n## The snippet")
+    n = line_of(p / LESSON / "lesson.md", "02-later")
+    return rf"{LESSON}/lesson\.md:{n}: '\.\./02-later/' points to no file of the built site"
+
+
+# Region and config-type mistakes are covered by tests/test_errors.py.
+@pytest.mark.parametrize("breakage", [widget_bad_argument, embed_argument_not_key_value, video_unknown_argument,
+                                      code_unknown_argument, scene_syntax_error, missing_image, missing_link])
+def test_bad_input_is_one_line_naming_file_and_line(good_project, tmp_path, breakage):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    before = tree_digest(project / "build" / "site")
+    expected = breakage(project)
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.strip().split("\n") if line and not line.startswith("[")]
+    assert len(lines) == 1, result.stderr
+    assert re.search(expected, lines[0]), lines[0]
+    assert tree_digest(project / "build" / "site") == before
+    assert not leftovers(project / "build")
