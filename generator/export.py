@@ -37,6 +37,17 @@ class WidgetType:
     optional_args: tuple[str, ...]                     # other arguments it accepts
     export: Callable[[dict[str, dict], dict[str, str]], dict[str, Any]]
     describe: Callable[[dict[str, Any]], str]          # alt text of the static figure
+    run_list_args: tuple[str, ...] = ()                # arguments naming several runs: a=r1,r2
+
+    def runs_of(self, args: dict[str, str]) -> list[str]:
+        """Every run an embed with these arguments reads, in order, without repeats."""
+        names = [args[a] for a in self.run_args if a in args]
+        names += [n for a in self.run_list_args if a in args for n in split_runs(args[a])]
+        return list(dict.fromkeys(names))
+
+
+def split_runs(value: str) -> list[str]:
+    return [n.strip() for n in value.split(",") if n.strip()]
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,12 @@ def log10_rounded(values: list[float], digits: int = 3) -> list[float]:
     return rounded([math.log10(max(v, 1e-12)) for v in values], digits)
 
 
+def shown_points(xs: list[float], ys: list[float], limit: int = 40) -> dict[str, list[float]]:
+    """At most `limit` evenly spaced points to draw (a big validation set would only clutter)."""
+    stride = max(1, math.ceil(len(xs) / limit))
+    return {"x": rounded(xs[::stride], 3), "y": rounded(ys[::stride], 3)}
+
+
 # --------------------------------------------------------------------------- widgets
 def export_overfit_player(records: dict[str, dict], args: dict[str, str]) -> dict[str, Any]:
     rec = records[args["run"]]
@@ -100,7 +117,7 @@ def export_overfit_player(records: dict[str, dict], args: dict[str, str]) -> dic
         "grid": rounded(const["grid"], 3),
         "truth": rounded(const["truth"], 3),
         "train": {"x": rounded(const["x_train"], 3), "y": rounded(const["y_train"], 3)},
-        "val": {"x": rounded(const["x_val"], 3), "y": rounded(const["y_val"], 3)},
+        "val": shown_points(const["x_val"], const["y_val"]),
         "snapshots": {
             "epoch": snaps["step"],
             "step": step,
@@ -120,19 +137,180 @@ def describe_overfit_player(data: dict[str, Any]) -> str:
             f"({data['best']['val_loss']:.3g}) at epoch {data['best']['epoch']} and ends at {final_val:.3g}.")
 
 
+def sig(value: float, digits: int = 6) -> float:
+    """A float kept to `digits` significant digits (readouts show these exact numbers)."""
+    return float(f"{value:.{digits}g}") + 0.0
+
+
+def classify_descent(w: list[float], w_star: float, diverged: bool) -> str:
+    """What a gradient-descent trajectory did, read from the trajectory itself."""
+    if diverged:
+        return "diverges"
+    sides = [x > w_star for x in w if abs(x - w_star) > 1e-9]
+    crossings = sum(a != b for a, b in zip(sides, sides[1:]))
+    if crossings >= 3:
+        return "oscillates"
+    if abs(w[-1] - w_star) > 0.05 * abs(w[0] - w_star):
+        return "crawls"
+    return "converges"
+
+
+def export_loss_landscape(records: dict[str, dict], args: dict[str, str]) -> dict[str, Any]:
+    rates = []
+    for name in split_runs(args["runs"]):
+        rec = records[name]
+        series, const = rec["series"], rec["constants"]
+        rates.append({
+            "run": name,
+            "lr": const["lr"],
+            "behaviour": classify_descent(series["w"], const["w_star"], rec["facts"]["diverged"]),
+            "w": [sig(v) for v in series["w"]],
+            "loss": [sig(v) for v in series["loss"]],
+            "grad": [sig(v) for v in series["grad"]],
+        })
+    const = records[split_runs(args["runs"])[0]]["constants"]
+    return {
+        "schema": "loss-landscape/1",
+        "b": sig(const["b"]),
+        "w_star": sig(const["w_star"]),
+        "coef": [sig(const["c2"], 8), sig(const["c1"], 8), sig(const["c0"], 8)],  # L(w) = c2 w² + c1 w + c0
+        "rates": sorted(rates, key=lambda r: r["lr"]),
+    }
+
+
+def describe_loss_landscape(data: dict[str, Any]) -> str:
+    parts = [f"learning rate {r['lr']:g} {r['behaviour']} (w ends at {r['w'][-1]:.3g} after {len(r['w']) - 1} steps)"
+             for r in data["rates"]]
+    return (f"The loss L(w) with b fixed at {data['b']:.3g} is a parabola with its minimum at w = "
+            f"{data['w_star']:.3g}. Gradient descent from the same start: " + "; ".join(parts) + ".")
+
+
+# The layer playground needs no run: it computes w·x + b and the activation in the page.
+LAYER_RANGES = {"x": (-3.0, 3.0, 0.1, 1.0), "w": (-2.0, 2.0, 0.1, 1.5), "b": (-2.0, 2.0, 0.1, -0.5)}
+ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
+
+
+def export_layer_playground(records: dict[str, dict], args: dict[str, str]) -> dict[str, Any]:
+    sliders = {name: dict(zip(("min", "max", "step", "value"), r)) for name, r in LAYER_RANGES.items()}
+    return {"schema": "layer-playground/1", "sliders": sliders, "activations": list(ACTIVATIONS),
+            "activation": args.get("activation", "relu"), "z_range": [-8.0, 8.0]}
+
+
+def describe_layer_playground(data: dict[str, Any]) -> str:
+    return ("The four activation functions, identity, ReLU, sigmoid and tanh, plotted for z from "
+            f"{data['z_range'][0]:g} to {data['z_range'][1]:g}, with the point z = w·x + b marked for "
+            f"x = {data['sliders']['x']['value']:g}, w = {data['sliders']['w']['value']:g}, "
+            f"b = {data['sliders']['b']['value']:g}.")
+
+
+def export_loss_curve_reading(records: dict[str, dict], args: dict[str, str]) -> dict[str, Any]:
+    rec = records[args["run"]]
+    series = rec["series"]
+    epochs, train, val = thin(series["step"], series["train_loss"], series["val_loss"], limit=400)
+    best = min(range(len(series["val_loss"])), key=series["val_loss"].__getitem__)
+    return {
+        "schema": "loss-curve-reading/1",
+        "run": rec["run"],
+        "epochs": series["step"][-1],
+        "epoch": epochs,
+        "log10_train": log10_rounded(train, 4),
+        "log10_val": log10_rounded(val, 4),
+        "best": {"epoch": series["step"][best], "train_loss": sig(series["train_loss"][best], 4),
+                 "val_loss": sig(series["val_loss"][best], 4)},
+        "final": {"train_loss": sig(series["train_loss"][-1], 4), "val_loss": sig(series["val_loss"][-1], 4)},
+    }
+
+
+def describe_loss_curve_reading(data: dict[str, Any]) -> str:
+    return (f"Training loss falls for all {data['epochs']} epochs to {data['final']['train_loss']:.3g}. "
+            f"Validation loss is lowest ({data['best']['val_loss']:.3g}) at epoch {data['best']['epoch']}, "
+            f"the early-stopping point, and then rises to {data['final']['val_loss']:.3g}.")
+
+
+PREDICTION_STEP = 0.002
+KNOBS = (("early", "early stopping", "patience", "patience"),
+         ("decay", "weight decay", "weight_decay", "strength"),
+         ("dropout", "dropout", "dropout", "rate"))
+
+
+def _knob_setting(rec: dict, value: float) -> dict[str, Any]:
+    series, snaps, facts = rec["series"], rec["snapshots"], rec["facts"]
+    epochs, val = thin(series["step"], series["val_loss"], limit=250)
+    return {
+        "run": rec["run"],
+        "value": value,
+        "epoch": delta_encode(epochs, 1),
+        "log10_val": log10_rounded(val, 3),
+        "prediction": delta_encode(snaps["prediction"][-1], PREDICTION_STEP),
+        "final_val": sig(facts["final_val_loss"], 4),
+        "weight_norm": sig(facts["weight_norm"], 4),
+        "stopped_epoch": facts["stopped_epoch"],
+        "best_epoch": facts["best_epoch"],
+    }
+
+
+def export_three_knobs(records: dict[str, dict], args: dict[str, str]) -> dict[str, Any]:
+    base = records[args["run"]]
+    const, series, snaps = base["constants"], base["series"], base["snapshots"]
+    epochs, val = thin(series["step"], series["val_loss"], limit=250)
+    knobs = []
+    for arg, label, config_key, unit in KNOBS:
+        settings = [_knob_setting(records[r], records[r]["config"][config_key]) for r in split_runs(args[arg])]
+        knobs.append({"name": label, "unit": unit, "settings": sorted(settings, key=lambda s: s["value"])})
+    return {
+        "schema": "three-knobs/1",
+        "epochs": series["step"][-1],
+        "grid": rounded(const["grid"], 3),
+        "truth": rounded(const["truth"], 3),
+        "train": {"x": rounded(const["x_train"], 3), "y": rounded(const["y_train"], 3)},
+        "val": {"x": rounded(const["x_val"], 3), "y": rounded(const["y_val"], 3)},
+        "prediction_step": PREDICTION_STEP,
+        "base": {"run": base["run"], "epoch": delta_encode(epochs, 1), "log10_val": log10_rounded(val, 3),
+                 "prediction": delta_encode(snaps["prediction"][-1], PREDICTION_STEP),
+                 "final_val": sig(series["val_loss"][-1], 4)},
+        "knobs": knobs,
+    }
+
+
+def best_setting(knob: dict[str, Any]) -> dict[str, Any]:
+    return min(knob["settings"], key=lambda s: s["final_val"])
+
+
+def describe_three_knobs(data: dict[str, Any]) -> str:
+    parts = [f"{k['name']} ({k['unit']} {best_setting(k)['value']:g}) {best_setting(k)['final_val']:.3g}"
+             for k in data["knobs"]]
+    return (f"Final validation loss of the unregularised network, {data['base']['final_val']:.3g}, against "
+            f"the best setting of each regulariser: " + ", ".join(parts) + ". Each panel shows the "
+            "validation curves and the fitted curves over the data.")
+
+
 WIDGETS: dict[str, WidgetType] = {
     w.name: w
     for w in [
         WidgetType("overfit-player", ("run",), (), export_overfit_player, describe_overfit_player),
+        WidgetType("loss-landscape", (), (), export_loss_landscape, describe_loss_landscape, ("runs",)),
+        WidgetType("layer-playground", (), ("activation",), export_layer_playground, describe_layer_playground),
+        WidgetType("loss-curve-reading", ("run",), (), export_loss_curve_reading, describe_loss_curve_reading),
+        WidgetType("three-knobs", ("run",), (), export_three_knobs, describe_three_knobs,
+                   ("early", "decay", "dropout")),
     ]
 }
 
 
 # --------------------------------------------------------------------------- the stage
 def embed_id(embed: Embed) -> str:
-    """A readable file-name-safe id, e.g. 'overfit-player--overfit'."""
+    """A readable file-name-safe id, e.g. 'overfit-player--overfit'.
+
+    Embeds naming many runs would make unwieldy file names: past 48 characters the
+    arguments are replaced by a short hash of them.
+    """
     parts = [embed.name] + [f"{v}" for _, v in sorted(embed.args.items())]
-    return "--".join("".join(c if c.isalnum() or c in "-_" else "-" for c in p) for p in parts)
+    readable = "--".join("".join(c if c.isalnum() or c in "-_" else "-" for c in p) for p in parts)
+    if len(readable) <= 48:
+        return readable
+    from generator.cache import text_digest
+
+    return f"{embed.name}--{text_digest(json.dumps(embed.args, sort_keys=True))[:8]}"
 
 
 def check_widget_embed(embed: Embed, lesson: Lesson, run_names: set[str], root: Path) -> WidgetType:
@@ -140,14 +318,16 @@ def check_widget_embed(embed: Embed, lesson: Lesson, run_names: set[str], root: 
     widget = WIDGETS.get(embed.name)
     if widget is None:
         raise BuildError(where, f"unknown widget '{embed.name}'", f"known widgets: {', '.join(sorted(WIDGETS))}")
+    accepted = widget.run_args + widget.run_list_args + widget.optional_args
     for arg in embed.args:
-        if arg not in widget.run_args + widget.optional_args:
+        if arg not in accepted:
             raise BuildError(where, f"widget '{embed.name}' has no argument '{arg}'",
-                             f"it takes: {', '.join(widget.run_args + widget.optional_args)}")
-    for arg in widget.run_args:
-        run_name = embed.args.get(arg)
-        if run_name is None:
-            raise BuildError(where, f"widget '{embed.name}' needs {arg}=RUN", "name a run from experiments.py")
+                             f"it takes: {', '.join(accepted) or 'no arguments'}")
+    for arg in widget.run_args + widget.run_list_args:
+        if arg not in embed.args or not split_runs(embed.args[arg]):
+            form = "RUN" if arg in widget.run_args else "RUN,RUN,..."
+            raise BuildError(where, f"widget '{embed.name}' needs {arg}={form}", "name runs from experiments.py")
+    for run_name in widget.runs_of(embed.args):
         if run_name not in run_names:
             known = ", ".join(sorted(run_names)) or "none"
             raise BuildError(where, f"widget '{embed.name}' names run '{run_name}', which "
@@ -163,7 +343,7 @@ def export_lesson(lesson: Lesson, records: dict[str, Path], root: Path, cache: C
     for i, embed in enumerate(embeds, 1):
         widget = check_widget_embed(embed, lesson, set(records), root)
         eid = embed_id(embed)
-        runs = [embed.args[a] for a in widget.run_args]
+        runs = widget.runs_of(embed.args)
         inputs = {f"record:{r}": file_digest(records[r]) for r in runs}
         inputs |= {
             "args": json.dumps(embed.args, sort_keys=True),

@@ -105,7 +105,9 @@ def highlight_code(code: str, filename: str | None = None, language: str | None 
         lexer = get_lexer_by_name(language) if language else get_lexer_for_filename(filename or "x.txt")
     except ClassNotFound:
         lexer = get_lexer_by_name("text")
-    return highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+    block = highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+    # Long lines scroll sideways; a focusable <pre> lets keyboard users scroll it too (WCAG 2.1.1).
+    return block.replace("<pre>", '<pre tabindex="0">', 1)
 
 
 def code_css() -> str:
@@ -222,6 +224,9 @@ class PageRenderer:
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
         if embed.kind == "video":
+            if embed.args:  # a video takes none: a stray key=value is a typo, not an option
+                raise BuildError(where, f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
+                                 f"write '::: video {embed.name} | caption'")
             variants = assets.videos.get(embed.name)
             if variants is None:
                 raise BuildError(where, f"video '{embed.name}' has no scene", "add scenes/"
@@ -267,8 +272,22 @@ class PageRenderer:
             previous=ordered[i - 1] if i > 0 else None,
             following=ordered[i + 1] if i + 1 < len(ordered) else None,
             next_lessons=[self.series.by_number(n) for n in lesson.meta.get("next", [])],
-            thumbnail=None,
+            contents=self.contents(lesson),
         )
+
+    def contents(self, lesson: Lesson) -> list[dict[str, str]]:
+        """'What's in here': every interactive figure and video of the lesson, with its anchor."""
+        from generator.export import embed_id
+
+        items = []
+        for embed in lesson.embeds:
+            if embed.kind == "widget":
+                items.append({"kind": "Interactive figure", "anchor": f"widget-{embed_id(embed)}",
+                              "text": _first_sentence(embed.caption) or embed.name})
+            elif embed.kind == "video":
+                items.append({"kind": "Video", "anchor": f"video-{embed.name}",
+                              "text": _first_sentence(embed.caption) or embed.name})
+        return items
 
     def render_index(self) -> str:
         entries = sorted([*self.series.lessons, *self.series.planned], key=lambda item: item.number)
@@ -287,6 +306,10 @@ class PageRenderer:
     def render_404(self) -> str:
         base = self.config.base_path
         return self.env.get_template("404.html").render(prefix=base)
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
 
 
 def _line_containing(path: Path, token: str) -> int | None:

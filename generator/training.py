@@ -5,6 +5,8 @@ receives a Recorder and writes three kinds of data into it:
   - constants: data fixed for the whole run (the training points, the x grid),
   - series: scalars logged at every step (train and validation loss),
   - snapshots: arrays recorded at chosen steps (the prediction on the grid, weight norms).
+A run may also write files (saved weights) with `rec.artifact(name)`; they are kept in
+the cache beside the record and published as downloads.
 The stage writes one JSON record per run into the cache. Records hold only finite numbers:
 a run that diverges must stop before logging a NaN (the build refuses it otherwise).
 
@@ -20,6 +22,7 @@ import inspect
 import json
 import math
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -134,6 +137,8 @@ class Recorder:
     series: dict[str, list[float]] = field(default_factory=dict)
     snapshots: dict[str, list[Any]] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    artifact_dir: Path | None = None   # where rec.artifact() files go (a temporary folder if None)
+    artifacts: list[str] = field(default_factory=list)
 
     def constant(self, **values: Any) -> None:
         """Data fixed for the whole run (lists, arrays or tensors of numbers, or scalars)."""
@@ -168,6 +173,19 @@ class Recorder:
         """Named results of the run (best epoch, stopped early...) for pages and tests."""
         self.facts.update(values)
 
+    def artifact(self, name: str) -> Path:
+        """A path to write one file the run produces (e.g. torch.save of its weights).
+
+        The build keeps it beside the record and publishes it as downloads/<run>/<name>.
+        """
+        if "/" in name or name.startswith(".") or name in self.artifacts:
+            raise ValueError(f"artifact name {name!r} must be a new plain file name")
+        if self.artifact_dir is None:
+            self.artifact_dir = Path(tempfile.mkdtemp(prefix="run-artifacts-"))
+        self.artifact_dir.mkdir(parents=True, exist_ok=True)
+        self.artifacts.append(name)
+        return self.artifact_dir / name
+
     def as_record(self, spec: RunSpec, seed: int) -> dict[str, Any]:
         return {
             "schema": RECORD_SCHEMA,
@@ -178,6 +196,7 @@ class Recorder:
             "series": self.series,
             "snapshots": self.snapshots,
             "facts": self.facts,
+            "artifacts": self.artifacts,
         }
 
 
@@ -215,11 +234,12 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True)
 
 
-def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None) -> dict[str, Any]:
+def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
+            artifact_dir: Path | None = None) -> dict[str, Any]:
     """Run one experiment and return its record. Raises BuildError naming the run."""
     seed = spec.seed if seed is None else seed
     seed_everything(seed)
-    rec = Recorder()
+    rec = Recorder(artifact_dir=artifact_dir)
     try:
         spec.fn(rec, seed=seed, **spec.config)
     except NonFiniteValue as exc:
@@ -320,7 +340,7 @@ def experiment_inputs(path: Path, root: Path) -> dict[str, str]:
 def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
     """Runs in a worker process: import, execute one run, write its record."""
     runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
-    record = execute(runs[run_name], root=Path(root))
+    record = execute(runs[run_name], root=Path(root), artifact_dir=artifacts_folder(Path(out)))
     write_atomic(Path(out), json.dumps(record, separators=(",", ":")))
     return run_name
 
@@ -355,13 +375,18 @@ def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progres
     return {name: entry.file(f"{name}.json") for name in names}
 
 
+def artifacts_folder(record: Path) -> Path:
+    """Where a run's files live in its cache entry: beside its record, '<run>.files/'."""
+    return record.with_name(record.stem + ".files")
+
+
 def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path, progress, workers: int) -> None:
     if not specs:
         return
     if workers <= 1 or len(specs) == 1:
         for i, spec in enumerate(specs, 1):
             progress.item("train", spec.name, i, len(specs))
-            record = execute(spec, root=root)
+            record = execute(spec, root=root, artifact_dir=artifacts_folder(folder / f"{spec.name}.json"))
             write_atomic(folder / f"{spec.name}.json", json.dumps(record, separators=(",", ":")))
         return
     import multiprocessing

@@ -41,6 +41,58 @@ def page_bytes_gzip(site: Path, lesson: str) -> dict[str, int]:
     return sizes
 
 
+# The slider that redraws each widget, and the values it steps through.
+REDRAW_SLIDERS = {
+    "overfit-player": ".epoch-slider",
+    "layer-playground": ".x-slider",
+    "loss-landscape": ".step-slider",
+    "loss-curve-reading": ".epoch-slider",
+    "three-knobs": ".strength-slider",
+}
+
+# Runs inside the page (evaluate is allowed by the CSP; wait_for_function is not): 100
+# slider moves, each timed from the input event to the end of the synchronous redraw.
+TIME_MOVES = """(input) => {
+  const min = Number(input.min), max = Number(input.max), step = Number(input.step) || 1;
+  const count = Math.round((max - min) / step) + 1;
+  const times = [];
+  for (let i = 0; i < 100; i++) {
+    input.value = String(min + ((i * 7) % count) * step);
+    const started = performance.now();
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return times[94];
+}"""
+
+
+def widget_redraw_p95_ms(site: Path) -> dict[str, float]:
+    """p95 of a slider redraw over 100 moves, per widget, in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer
+
+    server = SiteServer(site, "/repo/")
+    results = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto(server.url(f"{LESSON}/index.html"))
+            for name, slider in REDRAW_SLIDERS.items():
+                figure = f"figure[data-widget='{name}']"
+                if tab.locator(figure).count() == 0:
+                    continue
+                tab.wait_for_selector(f"{figure}[data-ready='true']")
+                tab.locator(figure).scroll_into_view_if_needed()
+                results[name] = round(tab.eval_on_selector(f"{figure} {slider}", TIME_MOVES), 2)
+            browser.close()
+    finally:
+        server.close()
+    return results
+
+
 def main() -> None:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -71,6 +123,7 @@ def main() -> None:
         results["widget_json_bytes_gzip"] = {
             p.stem: len(gzip.compress(p.read_bytes(), mtime=0)) for p in sorted((site / LESSON / "data").glob("*.json"))
         }
+        results["widget_redraw_p95_ms"] = widget_redraw_p95_ms(site)
     for name, value in results.items():
         print(f"{name:32s} {value}")
     out = ROOT / "build" / "bench.json"

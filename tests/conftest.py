@@ -33,6 +33,22 @@ def built_site() -> Path:
     return result.site
 
 
+@pytest.fixture(scope="session")
+def built_records(built_site) -> dict[str, Path]:
+    """'lesson/run' -> record path, from the session build's cache (nothing is retrained)."""
+    records = {}
+    for lesson_dir in (ROOT / "build" / "test" / "cache" / "runs").iterdir():
+        entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
+        assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
+        for record in entries[0].glob("*.json"):
+            if record.name not in ("entry.json", "runs.json"):
+                records[f"{lesson_dir.name}/{record.stem}"] = record
+    return records
+
+
+TEST_CACHE = ROOT / "build" / "test" / "cache"
+
+
 def copy_project(destination: Path, *, with_cache_from: Path | None = None) -> Path:
     """A throwaway copy of the project's sources (for tests that break things)."""
     for name in ("content", "templates", "scenes", "generator"):

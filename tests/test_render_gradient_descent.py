@@ -99,13 +99,12 @@ def test_same_parabola_good_settles_large_overshoots(records):
 
 # --------------------------------------------------------------------------- slow: the videos
 @pytest.fixture(scope="module")
-def rendered(records, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gradient-descent")
-    paths = {}
-    for name, rec in records.items():
-        paths[f"{LESSON}/{name}"] = folder / f"{name}.json"
-        paths[f"{LESSON}/{name}"].write_text(json.dumps(rec))
-    return render_scenes(ROOT / "scenes", paths, ROOT, Cache(folder / "cache"), Progress(), "draft", workers=2,
+def rendered(built_site, built_records):
+    """The scene as the session build rendered it (draft, both themes), from its cache."""
+    from tests.conftest import TEST_CACHE
+
+    paths = {f"{LESSON}/{name}": built_records[f"{LESSON}/{name}"] for name in RUNS}
+    return render_scenes(ROOT / "scenes", paths, ROOT, Cache(TEST_CACHE), Progress(), "draft", workers=2,
                          only={"gradient-descent"})["gradient-descent"]
 
 

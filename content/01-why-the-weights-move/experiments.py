@@ -18,8 +18,8 @@ GRID_POINTS = 200
 
 # --------------------------------------------------------------------------- data
 def true_function(x: np.ndarray) -> np.ndarray:
-    """A smooth curve with one and a half wiggles on [-1, 1]: easy to fit, easy to overfit."""
-    return np.sin(2.5 * math.pi * x) * 0.8 + 0.3 * x
+    """One smooth hump and dip on [-1, 1]: the network finds it within a few dozen epochs."""
+    return np.sin(math.pi * x) * 0.8 + 0.3 * x
 
 
 def noisy_samples(count: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -89,10 +89,14 @@ def layer_weight_norms(model: nn.Module) -> list[float]:
 
 
 # --------------------------------------------------------------------------- runs
-@run(seed=0, samples=30, val_samples=100, noise=0.3, width=128, depth=5, epochs=2000, lr=1e-3, snapshots=150)
+# 50 points with noise 0.4 and 6000 full-batch Adam epochs at 3e-3: enough for the network
+# to memorise the noise completely for each seed the claim tests try (0 to 4), so the
+# validation loss ends far above its early minimum. 200 validation points keep that
+# measurement steady (with 30 its own noise hid the effect for some seeds).
+@run(seed=0, samples=50, val_samples=200, noise=0.4, width=128, depth=5, epochs=6000, lr=3e-3, snapshots=150)
 def overfit(rec, *, seed: int, samples: int, val_samples: int, noise: float, width: int, depth: int, epochs: int,
             lr: float, snapshots: int) -> None:
-    """An over-large network memorises 30 noisy points: train loss falls, validation turns up."""
+    """An over-large network memorises 50 noisy points: train loss falls, validation turns up."""
     data = OverfitData.make(seed, samples, val_samples, noise)
     data.record(rec)
 
@@ -114,8 +118,10 @@ def overfit(rec, *, seed: int, samples: int, val_samples: int, noise: float, wid
     fit(model, optimizer, loss_fn, xt, yt, epochs, after_epoch=observe)
     val = rec.series["val_loss"]
     best = int(np.argmin(val))
-    rec.fact(best_epoch=rec.series["step"][best], best_val_loss=val[best],
-             final_val_loss=val[-1], final_train_loss=rec.series["train_loss"][-1])
+    rec.fact(best_epoch=rec.series["step"][best], best_val_loss=val[best], final_val_loss=val[-1],
+             final_train_loss=rec.series["train_loss"][-1], val_rise=val[-1] / val[best],
+             weights=sum(p.numel() for p in model.parameters()), samples=samples, epochs=epochs,
+             val_samples=val_samples)
 
 
 # =========================================================================== issue 4
@@ -216,7 +222,7 @@ def descend_w(rec, seed: int, lr: float, steps: int) -> None:
     rec.fact(stopped_at=done, diverged=done < steps)
 
 
-@run(seed=0, lr=0.02, steps=40)
+@run(seed=0, lr=0.01, steps=40)
 def lr_crawl(rec, *, seed: int, lr: float, steps: int) -> None:
     """Too small: each step is safe but tiny, and after 40 steps w is still far off."""
     descend_w(rec, seed, lr, steps)
@@ -264,12 +270,16 @@ def train_regularised(rec, *, seed: int, samples: int, val_samples: int, noise: 
     loss_fn = nn.MSELoss()
     xt, yt, xv, yv, xg = data.tensors()
     best = {"val": math.inf, "epoch": 0, "state": None}
+    # Early stopping must look every epoch; otherwise ~500 points make the curve (and save time).
+    every = 1 if patience > 0 else max(1, epochs // 500)
 
     def observe(epoch: int) -> bool:
+        if epoch % every and epoch != epochs:
+            return False
         model.eval()                                                 # no dropout when measuring
         with torch.no_grad():
             val = loss_fn(model(xv), yv).item()
-            rec.log(epoch, train_loss=loss_fn(model(xt), yt), val_loss=val)
+        rec.log(epoch, val_loss=val)                                 # per epoch, only what the widgets show
         # [start:early-stopping]
         if val < best["val"]:
             best.update(val=val, epoch=epoch, state={k: v.clone() for k, v in model.state_dict().items()})
@@ -283,10 +293,12 @@ def train_regularised(rec, *, seed: int, samples: int, val_samples: int, noise: 
     model.eval()
     with torch.no_grad():
         final_val = loss_fn(model(xv), yv).item()
+        final_train = loss_fn(model(xt), yt).item()
         rec.snapshot(stopped, prediction=model(xg).squeeze(1), weight_norms=layer_weight_norms(model))
     torch.save(model.state_dict(), rec.artifact("model.pt"))
-    rec.fact(final_val_loss=final_val, best_val_loss=best["val"], best_epoch=best["epoch"], stopped_epoch=stopped,
-             weight_norm=total_weight_norm(model), weight_decay=weight_decay, dropout=dropout, patience=patience)
+    rec.fact(final_val_loss=final_val, final_train_loss=final_train, best_val_loss=best["val"],
+             best_epoch=best["epoch"], stopped_epoch=stopped, weight_norm=total_weight_norm(model),
+             weight_decay=weight_decay, dropout=dropout, patience=patience)
 
 
 def regulariser_run(name: str, *, weight_decay: float = 0.0, dropout: float = 0.0, patience: int = 0):

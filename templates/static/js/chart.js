@@ -122,6 +122,30 @@ export class Plot {
     }
   }
 
+  // An arrow between two data points, head at the second.
+  arrow(x0, y0, x1, y1, color, { width = 2 } = {}) {
+    const ctx = this.ctx;
+    const [X0, Y0, X1, Y1] = [this.px(x0), this.py(y0), this.px(x1), this.py(y1)];
+    const angle = Math.atan2(Y1 - Y0, X1 - X0);
+    const head = Math.min(9, Math.hypot(X1 - X0, Y1 - Y0));
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = width;
+    line(ctx, X0, Y0, X1, Y1);
+    ctx.beginPath();
+    ctx.moveTo(X1, Y1);
+    ctx.lineTo(X1 - head * Math.cos(angle - 0.45), Y1 - head * Math.sin(angle - 0.45));
+    ctx.lineTo(X1 - head * Math.cos(angle + 0.45), Y1 - head * Math.sin(angle + 0.45));
+    ctx.closePath();
+    ctx.fill();
+  }
+
+  // A short label next to a data point.
+  label(x, y, text, color, { align = "left", dx = 6, dy = -6 } = {}) {
+    const ctx = this.ctx;
+    ctx.fillStyle = color; ctx.font = "12px system-ui, sans-serif";
+    ctx.textAlign = align; ctx.textBaseline = "bottom";
+    ctx.fillText(text, this.px(x) + dx, this.py(y) + dy);
+  }
+
   vline(x, color, { dash = [], width = 1.5 } = {}) {
     const ctx = this.ctx;
     ctx.strokeStyle = color; ctx.lineWidth = width; ctx.setLineDash(dash);
@@ -162,4 +186,15 @@ function formatLog(t) {
 
 export function formatLoss(v) {
   return v >= 0.01 ? v.toFixed(3) : v.toExponential(2);
+}
+
+// Four significant digits for readouts; exact values go in data-* attributes.
+export function formatNumber(v) {
+  if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3)) return v.toExponential(3);
+  return String(Number(v.toPrecision(4)));
+}
+
+// Paint each legend swatch in its token's current colour.
+export function paintSwatches(container, colors) {
+  for (const swatch of container.querySelectorAll(".swatch")) swatch.style.background = colors[swatch.dataset.token];
 }

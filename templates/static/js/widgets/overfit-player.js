@@ -14,7 +14,7 @@ export function mount(container, data) {
         <canvas class="fit-canvas" role="img" width="400" height="300"></canvas>
         <ul class="legend">
           <li><span class="swatch" data-token="train"></span>training points</li>
-          <li><span class="swatch" data-token="validation"></span>validation points</li>
+          <li><span class="swatch" data-token="validation"></span>validation points (a sample)</li>
           <li><span class="swatch" data-token="model"></span>network</li>
           <li class="truth-legend"><span class="swatch" data-token="truth"></span>true function</li>
         </ul>
@@ -85,7 +85,7 @@ export function mount(container, data) {
     readout.textContent = text;
     slider.setAttribute("aria-valuetext", text);
     fitCanvas.setAttribute("aria-label", `The network's prediction at epoch ${snaps.epoch[i]}, drawn over ` +
-      `${data.train.x.length} training points and ${data.val.x.length} validation points.`);
+      `${data.train.x.length} training points and a sample of ${data.val.x.length} validation points.`);
     lossCanvas.setAttribute("aria-label", `Training and validation loss over ${data.epochs} epochs; ` +
       `validation loss is lowest at epoch ${data.best.epoch}.`);
     container.closest("figure").dataset.epoch = snaps.epoch[i];

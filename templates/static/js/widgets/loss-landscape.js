@@ -1,0 +1,136 @@
+// The loss landscape: with b fixed, L(w) is a parabola. Pick a learning rate and walk
+// the recorded gradient-descent steps down (or up and out of) it.
+import { Plot, palette, paintSwatches, formatNumber } from "../chart.js";
+
+export function mount(container, data) {
+  const uid = container.closest("figure").id;
+  const figure = container.closest("figure");
+  const [c2, c1, c0] = data.coef;
+  const loss = (w) => c2 * w * w + c1 * w + c0;
+  const good = Math.max(0, data.rates.findIndex((r) => r.behaviour === "converges"));
+  const options = data.rates.map((r, i) =>
+    `<option value="${i}"${i === good ? " selected" : ""}>${r.lr} (${r.behaviour})</option>`).join("");
+
+  container.innerHTML = `
+    <div class="widget-panels">
+      <div>
+        <canvas class="landscape-canvas" role="img" width="400" height="300"></canvas>
+        <ul class="legend">
+          <li><span class="swatch" data-token="truth"></span>loss L(w)</li>
+          <li><span class="swatch" data-token="model"></span>steps so far</li>
+          <li><span class="swatch" data-token="highlight"></span>tangent, slope dL/dw</li>
+          <li><span class="swatch" data-token="validation"></span>next step</li>
+        </ul>
+      </div>
+      <div>
+        <canvas class="steps-canvas" role="img" width="400" height="300"></canvas>
+        <ul class="legend"><li><span class="swatch" data-token="model"></span>loss at each step</li></ul>
+      </div>
+    </div>
+    <div class="widget-controls">
+      <label for="${uid}-rate">Learning rate</label>
+      <select id="${uid}-rate" class="rate">${options}</select>
+      <button type="button" class="widget-button play" aria-pressed="false">Play</button>
+      <label for="${uid}-step">Step</label>
+      <input id="${uid}-step" class="step-slider" type="range" min="0" max="1" step="1" value="0">
+    </div>
+    <p class="widget-readout" aria-hidden="true"></p>`;
+
+  const landscapeCanvas = container.querySelector(".landscape-canvas");
+  const stepsCanvas = container.querySelector(".steps-canvas");
+  const rateSelect = container.querySelector(".rate");
+  const slider = container.querySelector(".step-slider");
+  const playButton = container.querySelector(".play");
+  const readout = container.querySelector(".widget-readout");
+  const landscape = new Plot(landscapeCanvas, { x: [0, 1], y: [0, 1], xLabel: "weight w", yLabel: "loss L(w)" });
+  const steps = new Plot(stepsCanvas, { x: [0, 1], y: [1e-2, 1], xLabel: "step", yLabel: "loss (log scale)", yLog: true });
+
+  // The view of each rate covers its whole trajectory, so a diverging run stays visible.
+  function view(rate) {
+    const start = Math.abs(rate.w[0] - data.w_star);
+    const far = Math.max(1.5 * start, ...rate.w.map((w) => 1.1 * Math.abs(w - data.w_star)));
+    const x = [data.w_star - far, data.w_star + far];
+    landscape.x = x;
+    landscape.y = [0, 1.08 * Math.max(loss(x[0]), loss(x[1]))];
+    steps.x = [0, Math.max(1, rate.w.length - 1)];
+    const lo = Math.min(...rate.loss), hi = Math.max(...rate.loss);
+    steps.y = [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi) + 1e-9)];
+  }
+
+  function selectRate() {
+    const rate = data.rates[Number(rateSelect.value)];
+    slider.max = String(rate.w.length - 1);
+    slider.value = "0";
+    view(rate);
+    draw();
+  }
+
+  function draw() {
+    const rate = data.rates[Number(rateSelect.value)];
+    const k = Number(slider.value);
+    const [w, L, g] = [rate.w[k], rate.loss[k], rate.grad[k]];
+    const colors = palette();
+    paintSwatches(container, colors);
+
+    landscape.begin(colors);
+    const [lo, hi] = landscape.x;
+    const ws = Array.from({ length: 121 }, (_, i) => lo + ((hi - lo) * i) / 120);
+    landscape.line(ws, ws.map(loss), colors.truth, { width: 2 });
+    landscape.vline(data.w_star, colors.muted, { dash: [3, 3], width: 1 });
+    const past = rate.w.slice(0, k + 1);
+    landscape.line(past, rate.loss.slice(0, k + 1), colors.model, { width: 1.2 });
+    landscape.points(past, rate.loss.slice(0, k + 1), colors.model, { radius: 3 });
+    // The tangent: the straight line with slope dL/dw that touches the parabola at w.
+    const half = 0.18 * (hi - lo);
+    landscape.line([w - half, w + half], [L - g * half, L + g * half], colors.highlight, { width: 2 });
+    // The next step: w moves by −lr · dL/dw.
+    const next = w - rate.lr * g;
+    if (k < rate.w.length - 1 || !Number.isFinite(next)) {
+      landscape.arrow(w, L, next, loss(next), colors.validation, { width: 1.5 });
+    }
+    landscape.points([w], [L], colors.highlight, { radius: 5.5 });
+    landscape.end();
+
+    steps.begin(colors);
+    steps.line(rate.loss.map((_, i) => i), rate.loss, colors.model, { width: 1.5 });
+    steps.vline(k, colors.highlight, { width: 1.5 });
+    steps.points([k], [L], colors.highlight, { radius: 4.5 });
+    steps.end();
+
+    const text = `Learning rate ${rate.lr}, step ${k} of ${rate.w.length - 1}: w = ${formatNumber(w)}, ` +
+      `L = ${formatNumber(L)}, dL/dw = ${formatNumber(g)}`;
+    readout.textContent = text;
+    slider.setAttribute("aria-valuetext", text);
+    landscapeCanvas.setAttribute("aria-label", `The loss L(w) as a parabola with its minimum at w = ` +
+      `${formatNumber(data.w_star)}; with learning rate ${rate.lr} gradient descent ${rate.behaviour}. ` +
+      `Step ${k}: w = ${formatNumber(w)}, slope ${formatNumber(g)}.`);
+    stepsCanvas.setAttribute("aria-label", `Loss at each of the ${rate.w.length - 1} steps with learning rate ` +
+      `${rate.lr}, from ${formatNumber(rate.loss[0])} to ${formatNumber(rate.loss.at(-1))}.`);
+    Object.assign(figure.dataset, { rate: rate.lr, step: k, w, loss: L, grad: g });
+  }
+
+  // Play walks one step at a time, slowly enough to follow each jump.
+  let timer = null;
+  function stop() {
+    clearInterval(timer); timer = null;
+    playButton.textContent = "Play";
+    playButton.setAttribute("aria-pressed", "false");
+  }
+  function play() {
+    if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
+    playButton.textContent = "Pause";
+    playButton.setAttribute("aria-pressed", "true");
+    timer = setInterval(() => {
+      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + 1));
+      draw();
+      if (Number(slider.value) >= Number(slider.max)) stop();
+    }, 350);
+  }
+  playButton.addEventListener("click", () => (timer ? stop() : play()));
+  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
+  rateSelect.addEventListener("change", () => { stop(); selectRate(); });
+  document.addEventListener("themechange", draw);
+  new ResizeObserver(draw).observe(landscapeCanvas);
+  selectRate();
+  return { draw, slider };
+}

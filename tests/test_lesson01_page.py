@@ -1,0 +1,126 @@
+"""Lesson 01 as a reader gets it: its sections in order, code that is code run, and
+numbers that come from the records rather than being typed into the prose."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from generator.lessons import load_lesson
+from generator.pages import read_region
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = "01-why-the-weights-move"
+SECTIONS = [
+    "A network that learns too well",
+    "One gradient by hand",
+    "From the derivative to NumPy",
+    "The same loop in PyTorch",
+    "A layer's forward pass",
+    "The loss landscape",
+    "Reading a loss curve",
+    "Watch the model find the function",
+    "Three knobs that fix overfitting",
+    "Saving and loading weights",
+    "What's in here",
+    "Prerequisites",
+    "Next",
+    "References",
+]
+# Files whose code the page shows and what runs them: the build trains experiments.py and
+# imports the generator; the others are run by the tests named here.
+EXECUTED = {
+    f"content/{SLUG}/experiments.py": "the build's training stage",
+    "generator/training.py": "the build's training stage",
+    f"content/{SLUG}/load_checkpoint.py": "tests/test_lesson01_page.py::test_load_snippet_reproduces_predictions",
+}
+
+
+class Headings(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.h2: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2" and ("class", "toc-title") not in attrs:
+            self._in = True
+            self.h2.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self.h2[-1] += data
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return load_lesson(ROOT / "content" / SLUG, ROOT)
+
+
+def test_sections_in_order(built_site):
+    parser = Headings()
+    parser.feed((built_site / SLUG / "index.html").read_text())
+    titles = [t.replace("#", "").strip() for t in parser.h2]
+    assert titles == SECTIONS
+
+
+def test_the_hook_comes_first(lesson):
+    first = lesson.embeds[0]
+    assert (first.kind, first.name) == ("widget", "overfit-player")
+
+
+def test_every_code_block_is_included_from_an_executed_file(lesson):
+    assert "```" not in lesson.body and "~~~" not in lesson.body, "write code in a file and embed it with ::: code"
+    code = [e for e in lesson.embeds if e.kind == "code"]
+    assert len(code) >= 4
+    for embed in code:
+        assert embed.name in EXECUTED, f"{embed.name} is shown but nothing runs it"
+        assert read_region(ROOT / embed.name, embed.args.get("region")).strip()
+
+
+def _facts(built_site) -> dict[str, object]:
+    """Every fact of every run of the lesson, from the build's cache entry."""
+    runs_dir = ROOT / "build" / "test" / "cache" / "runs" / SLUG
+    entry = next(p for p in runs_dir.iterdir() if p.is_dir() and (p / "entry.json").is_file())
+    facts = {}
+    for name in json.loads((entry / "runs.json").read_text()):
+        for key, value in json.loads((entry / f"{name}.json").read_text())["facts"].items():
+            facts[f"{name}.{key}"] = value
+    return facts
+
+
+def _renderings(value: object) -> set[str]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return set()
+    if isinstance(value, int) or float(value).is_integer():
+        return {str(int(value))} if abs(value) >= 10 else set()  # small integers are just words
+    out = {f"{value:.{d}f}" for d in (2, 3, 4)} | {f"{value:.{d}g}" for d in (2, 3)}
+    return {s for s in out if not re.fullmatch(r"-?0\.0*", s)}
+
+
+def test_no_number_in_the_prose_is_typed_where_a_record_holds_it(built_site, lesson):
+    facts = _facts(built_site)
+    prose = re.sub(r"\[\[[^\]]+\]\]", " ", lesson.body)            # numbers filled in from records
+    prose = re.sub(r"\$[^$]*\$", " ", prose)                      # formulas
+    prose = "\n".join(line for line in prose.split("\n") if not line.startswith(":::"))
+    literals = set(re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", prose))
+    clashes = {lit: name for name, value in facts.items() for lit in literals if lit in _renderings(value)}
+    assert clashes == {}, f"write these as [[run.fact]]: {clashes}"
+
+
+def test_numbers_on_the_page_match_the_records(built_site):
+    facts = _facts(built_site)
+    html = (built_site / SLUG / "index.html").read_text()
+    shown = re.findall(r'<span class="fact" data-fact="([\w-]+\.\w+)">([^<]+)</span>', html)
+    assert len(shown) >= 6
+    for name, text in shown:
+        value = facts[name]
+        number = float(text.replace(",", "").rstrip("%")) / (100 if text.endswith("%") else 1)
+        assert number == pytest.approx(value, rel=0.06, abs=0.006), name
