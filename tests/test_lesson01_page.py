@@ -124,3 +124,31 @@ def test_numbers_on_the_page_match_the_records(built_site):
         value = facts[name]
         number = float(text.replace(",", "").rstrip("%")) / (100 if text.endswith("%") else 1)
         assert number == pytest.approx(value, rel=0.06, abs=0.006), name
+
+
+def test_load_snippet_reproduces_predictions(built_site, built_records):
+    """The page's loading code, run on every published network checkpoint."""
+    import importlib.util
+    import sys
+
+    import torch
+
+    lesson_dir = ROOT / "content" / SLUG
+    sys.path.insert(0, str(lesson_dir))
+    try:
+        spec = importlib.util.spec_from_file_location("load_checkpoint", lesson_dir / "load_checkpoint.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        checked = 0
+        overfit = json.loads(built_records[f"{SLUG}/overfit"].read_text())
+        grid = torch.tensor(overfit["constants"]["grid"], dtype=torch.float32).reshape(-1, 1)  # shared by all runs
+        for path in sorted((built_site / SLUG / "downloads").glob("*/model.pt")):
+            record = json.loads(built_records[f"{SLUG}/{path.parent.name}"].read_text())
+            model = module.load(str(path), record["config"]["dropout"])
+            with torch.no_grad():
+                prediction = model(grid).squeeze(1).tolist()
+            assert prediction == record["snapshots"]["prediction"][-1], path
+            checked += 1
+        assert checked >= 9
+    finally:
+        sys.path.remove(str(lesson_dir))

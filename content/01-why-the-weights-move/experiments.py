@@ -183,6 +183,11 @@ def by_hand(rec, *, seed: int, lr: float, steps: int) -> None:
         optimizer.step()                      # 5. w ← w − lr·∂L/∂w, b ← b − lr·∂L/∂b
     # [end:torch-loop]
     rec.constant(w_torch=torch_w, b_torch=torch_b, loss_torch=torch_loss)
+    numpy_w, numpy_b = rec.series["w_numpy"], rec.series["b_numpy"]
+    rec.fact(points=len(x), start_w=LINE_START[0], start_b=LINE_START[1], lr=lr, steps=steps,
+             final_w=numpy_w[-1], final_b=numpy_b[-1],
+             max_difference=max(max(abs(a - c), abs(b - d))
+                                for a, b, c, d in zip(numpy_w, numpy_b, torch_w, torch_b)))
     # [start:save-linear]
     torch.save(model.state_dict(), rec.artifact("linear.pt"))
     # [end:save-linear]
@@ -191,6 +196,9 @@ def by_hand(rec, *, seed: int, lr: float, steps: int) -> None:
 
 
 # --------------------------------------------------------------------------- learning rates
+SETTLED = 0.02  # w counts as settled once it is this close to the best w
+
+
 def descend_w(rec, seed: int, lr: float, steps: int) -> None:
     """Gradient descent on w alone, b held at its best value: L(w) is then a parabola.
 
@@ -219,7 +227,9 @@ def descend_w(rec, seed: int, lr: float, steps: int) -> None:
 
     observe(0)
     done = fit(model, torch.optim.SGD([model.weight], lr=lr), loss_fn, xs, ys, steps, after_epoch=observe)
-    rec.fact(stopped_at=done, diverged=done < steps)
+    settled = [step for step, w in zip(rec.series["step"], rec.series["w"]) if abs(w - w_star) < SETTLED]
+    rec.fact(stopped_at=done, diverged=done < steps, lr=lr, w_star=float(w_star),
+             settle_steps=settled[0] if settled and not done < steps else None)
 
 
 @run(seed=0, lr=0.01, steps=40)
