@@ -263,7 +263,7 @@ def export_three_knobs(records: dict[str, dict], args: dict[str, str]) -> dict[s
         "grid": rounded(const["grid"], 3),
         "truth": rounded(const["truth"], 3),
         "train": {"x": rounded(const["x_train"], 3), "y": rounded(const["y_train"], 3)},
-        "val": {"x": rounded(const["x_val"], 3), "y": rounded(const["y_val"], 3)},
+        "val": shown_points(const["x_val"], const["y_val"]),
         "prediction_step": PREDICTION_STEP,
         "base": {"run": base["run"], "epoch": delta_encode(epochs, 1), "log10_val": log10_rounded(val, 3),
                  "prediction": delta_encode(snaps["prediction"][-1], PREDICTION_STEP),
