@@ -9,7 +9,7 @@ import pytest
 from generator.build import BuildOptions, build, build_lock
 from generator.errors import BuildError
 from generator.progress import Silent
-from tests.helpers import cli, fixture_project, tree_digest
+from tests.helpers import ROOT, cli, fixture_project, tree_digest
 
 LESSON = "content/01-tiny-lesson"
 
@@ -108,3 +108,20 @@ def test_cli_commands_have_help():
         result = cli(Path("."), *command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout
         assert len(result.stdout.split("\n")) > 3
+
+
+def test_nothing_to_do_imports_no_heavy_library(project):
+    """A no-op rebuild must stay fast: torch, manim and matplotlib are not even imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from generator.build import BuildOptions, build; "
+            "from generator.progress import Silent; "
+            f"r = build(BuildOptions(Path({str(project)!r}), quality='draft'), Silent()); "
+            "print(r.changed, sorted(m for m in ('torch', 'manim', 'matplotlib', 'jinja2', 'markdown') "
+            "if m in sys.modules))")
+    env = {**__import__("os").environ, "SITE_COMMIT": "x", "SITE_COMMIT_DATE": "y"}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    assert second.stdout.strip() == "False []", second.stdout
