@@ -206,7 +206,9 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
                 scene, theme, _ = stale[i]
                 entry = pendings[i].commit()
                 committed.add(i)
-                progress.item("render", f"{scene.name}-{theme}", count, len(jobs))
+                frames = probe(output_files(entry.folder, scene.name, theme)["video"]).get("frames", "?")
+                progress.item("render", f"{scene.name}-{theme}, {frames} frames in {outcome['seconds']:.0f}s",
+                              count, len(jobs))
                 done.append((scene, theme, entry.folder))
     finally:
         for i, pending in enumerate(pendings):
