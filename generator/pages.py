@@ -40,6 +40,8 @@ from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, Ma
                                     heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
+# Files in a lesson folder that are published beside its page, so Markdown can show them.
+LESSON_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
 REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
 
@@ -339,6 +341,9 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
         folder.mkdir(parents=True)
         lesson_assets = assets.get(lesson.slug, LessonAssets())
         (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
+        for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
+            if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
+                _link(asset, folder / asset.relative_to(lesson.folder))
         for exported in lesson_assets.widgets.values():
             _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():
@@ -403,13 +408,3 @@ def _link(source: Path, target: Path) -> None:
     except OSError:
         shutil.copy2(source, target)
 
-
-def template_inputs(templates: Path) -> dict[str, str]:
-    from generator.cache import file_digest
-
-    return {f"templates/{p.relative_to(templates)}": file_digest(p)
-            for p in sorted(templates.rglob("*")) if p.is_file()}
-
-
-def json_dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
