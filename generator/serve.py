@@ -130,7 +130,7 @@ def snapshot(root: Path) -> dict[str, int]:
     return stamps
 
 
-def serve(root: Path, port: int = 8000, quality: str = "draft", watch: bool = True) -> int:
+def serve(root: Path, port: int = 8000, quality: str = "publish", watch: bool = True) -> int:
     site = root / "build" / "site"
     rebuild = [sys.executable, "-m", "generator", "--root", str(root), "build", "--quality", quality]
     if not site.exists():
