@@ -117,3 +117,18 @@ def test_phone_width_has_no_horizontal_scroll(page, server):
     open_lesson(tab, server)
     assert tab.evaluate("document.documentElement.scrollWidth") <= 360
     tab.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_index_thumbnail_follows_the_theme(page, server, scheme):
+    """The lesson's thumbnail is its poster in the current theme, also after a toggle."""
+    tab, watch = page
+    tab.emulate_media(color_scheme=scheme)
+    tab.goto(server.url("index.html"))
+    thumb = tab.locator("img.thumb").first
+    wait_until(lambda: thumb.evaluate("img => img.complete && img.naturalWidth > 0"))
+    assert thumb.evaluate("img => img.currentSrc").endswith(f"-{scheme}.webp")
+    tab.click("#theme-toggle")
+    other = "dark" if scheme == "light" else "light"
+    wait_until(lambda: thumb.evaluate("img => img.currentSrc").endswith(f"-{other}.webp"))
+    assert watch.errors == []

@@ -62,13 +62,15 @@ function setUpCopyButtons() {
 }
 
 function setUpThumbnails() {
-  const swap = () => {
-    for (const img of document.querySelectorAll("img[data-src-light]")) {
-      img.src = img.dataset[root.dataset.theme === "dark" ? "srcDark" : "srcLight"];
+  // The <picture> follows the system setting by itself; only a toggled theme that differs
+  // from it needs the dark source forced on or off.
+  const match = () => {
+    for (const source of document.querySelectorAll("source.thumb-dark")) {
+      source.media = root.dataset.theme === "dark" ? "all" : "not all";
     }
   };
-  swap();
-  document.addEventListener("themechange", swap);
+  if ((root.dataset.theme === "dark") !== systemDark.matches) match();
+  document.addEventListener("themechange", match);
 }
 
 async function mountWidgets() {
