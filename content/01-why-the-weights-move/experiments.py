@@ -124,7 +124,7 @@ def overfit(rec, *, seed: int, samples: int, val_samples: int, noise: float, wid
              val_samples=val_samples)
 
 
-# =========================================================================== issue 4
+# ===========================================================================
 # The rest of the lesson: one gradient by hand, learning rates, and three regularisers.
 
 # --------------------------------------------------------------------------- a line, by hand
