@@ -137,8 +137,23 @@ def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quali
     inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
     inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
     inputs["version:manim"] = importlib.metadata.version("manim")
+    inputs["version:ffmpeg"] = ffmpeg_fingerprint()
     inputs["generator/render.py"] = file_digest(Path(__file__))
     return inputs
+
+
+def ffmpeg_fingerprint() -> str:
+    """Stands in for ffmpeg's version: the binary's path, size and mtime change with an upgrade.
+
+    A stat instead of running `ffmpeg -version` keeps a rebuild with nothing to do fast.
+    """
+    import shutil
+
+    binary = shutil.which("ffmpeg")
+    if binary is None:
+        return "absent"
+    stat = Path(binary).resolve().stat()
+    return f"{Path(binary).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 # --------------------------------------------------------------------------- the stage
