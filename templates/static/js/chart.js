@@ -198,3 +198,28 @@ export function formatNumber(v) {
 export function paintSwatches(container, colors) {
   for (const swatch of container.querySelectorAll(".swatch")) swatch.style.background = colors[swatch.dataset.token];
 }
+
+// Play/pause for a range slider: each tick moves it one notch and redraws; it stops at
+// the end, and the reader dragging the slider stops it too. The button's text says what
+// a press will do, so it carries no aria-pressed (that would announce the state twice).
+export function playThrough(button, slider, draw, intervalMs) {
+  let timer = null;
+  const atEnd = () => Number(slider.value) >= Number(slider.max);
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    button.textContent = "Play";
+  }
+  function play() {
+    if (atEnd()) slider.value = slider.min;
+    button.textContent = "Pause";
+    timer = setInterval(() => {
+      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + 1));
+      draw();
+      if (atEnd()) stop();
+    }, intervalMs);
+  }
+  button.addEventListener("click", () => (timer ? stop() : play()));
+  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
+  return { stop };
+}

@@ -1,6 +1,6 @@
 // The loss landscape: with b fixed, L(w) is a parabola. Pick a learning rate and walk
 // the recorded gradient-descent steps down (or up and out of) it.
-import { Plot, palette, paintSwatches, formatNumber } from "../chart.js";
+import { Plot, palette, paintSwatches, formatNumber, playThrough } from "../chart.js";
 
 export function mount(container, data) {
   const uid = container.closest("figure").id;
@@ -30,7 +30,7 @@ export function mount(container, data) {
     <div class="widget-controls">
       <label for="${uid}-rate">Learning rate</label>
       <select id="${uid}-rate" class="rate">${options}</select>
-      <button type="button" class="widget-button play" aria-pressed="false">Play</button>
+      <button type="button" class="widget-button play">Play</button>
       <label for="${uid}-step">Step</label>
       <input id="${uid}-step" class="step-slider" type="range" min="0" max="1" step="1" value="0">
     </div>
@@ -110,24 +110,7 @@ export function mount(container, data) {
   }
 
   // Play walks one step at a time, slowly enough to follow each jump.
-  let timer = null;
-  function stop() {
-    clearInterval(timer); timer = null;
-    playButton.textContent = "Play";
-    playButton.setAttribute("aria-pressed", "false");
-  }
-  function play() {
-    if (Number(slider.value) >= Number(slider.max)) slider.value = "0";
-    playButton.textContent = "Pause";
-    playButton.setAttribute("aria-pressed", "true");
-    timer = setInterval(() => {
-      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + 1));
-      draw();
-      if (Number(slider.value) >= Number(slider.max)) stop();
-    }, 350);
-  }
-  playButton.addEventListener("click", () => (timer ? stop() : play()));
-  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
+  const { stop } = playThrough(playButton, slider, draw, 350);
   rateSelect.addEventListener("change", () => { stop(); selectRate(); });
   document.addEventListener("themechange", draw);
   new ResizeObserver(draw).observe(landscapeCanvas);

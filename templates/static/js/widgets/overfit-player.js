@@ -1,6 +1,6 @@
 // The overfit player: scrub or play through the recorded snapshots of a run and watch
 // the network's curve chase the noise while the validation loss turns up.
-import { Plot, palette, decodeDeltas, formatLoss } from "../chart.js";
+import { Plot, palette, decodeDeltas, formatLoss, paintSwatches, playThrough } from "../chart.js";
 
 export function mount(container, data) {
   const snaps = data.snapshots;
@@ -64,7 +64,7 @@ export function mount(container, data) {
   function draw() {
     const i = Number(slider.value);
     const colors = palette();
-    for (const swatch of container.querySelectorAll(".swatch")) swatch.style.background = colors[swatch.dataset.token];
+    paintSwatches(container, colors);
 
     fitPlot.begin(colors);
     if (truthBox.checked) fitPlot.line(data.grid, data.truth, colors.truth, { width: 1.5, dash: [6, 4] });
@@ -91,26 +91,8 @@ export function mount(container, data) {
     container.closest("figure").dataset.epoch = snaps.epoch[i];
   }
 
-  // Playing steps through snapshots at a steady pace; it stops at the last one.
-  let timer = null;
-  function stop() {
-    clearInterval(timer); timer = null;
-    playButton.textContent = "Play";
-    playButton.setAttribute("aria-pressed", "false");
-  }
-  function play() {
-    if (Number(slider.value) >= last) slider.value = "0";
-    playButton.textContent = "Pause";
-    playButton.setAttribute("aria-pressed", "true");
-    timer = setInterval(() => {
-      slider.value = String(Math.min(last, Number(slider.value) + 1));
-      draw();
-      if (Number(slider.value) >= last) stop();
-    }, 60);
-  }
-  playButton.setAttribute("aria-pressed", "false");
-  playButton.addEventListener("click", () => (timer ? stop() : play()));
-  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
+  // Playing steps through the snapshots at a steady pace and stops at the last one.
+  playThrough(playButton, slider, draw, 60);
   truthBox.addEventListener("change", draw);
   document.addEventListener("themechange", draw);
   new ResizeObserver(draw).observe(fitCanvas);
