@@ -34,7 +34,6 @@ class BuildOptions:
     base_path: str = "/"
     workers: int = 2
     out: Path | None = None          # default: <root>/build
-    videos: bool = True              # False: skip the render stage (unit tests of pages)
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -130,7 +129,7 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
                for lesson in series.lessons}
 
     # 4. render: light and dark videos for every scene a lesson embeds.
-    videos = render_videos(series, records, options, cache, progress, rebuilt) if options.videos else {}
+    videos = render_videos(series, records, options, cache, progress, rebuilt)
 
     # 5. pages: only when something the site depends on changed.
     commit, commit_date = git_commit(root)
@@ -138,7 +137,6 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     site_key = key_of(site_inputs)
     current = options.site.resolve() if options.site.is_symlink() else None
     if current is not None and current.name == site_key and current.is_dir():
-        cache.used.update(_used_site_entries(cache))
         progress.finish("Site is up to date: nothing to do.")
         return BuildResult(options.site, False, rebuilt)
     rebuilt.append(f"site: {cache.why('site', 'site', site_inputs)}")
@@ -164,8 +162,7 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     _remove_old_versions(versions, keep=site_key)
     _remove_leftovers(options.out)
     cache.prune()
-    progress.finish(f"Built {options.site} in {progress.elapsed():.1f}s" if hasattr(progress, "elapsed")
-                    else "Built")
+    progress.finish(f"Built {options.site} in {progress.elapsed():.1f}s")
     return BuildResult(options.site, True, rebuilt)
 
 
@@ -174,8 +171,13 @@ def render_videos(series, records, options, cache, progress, rebuilt):
     needed: dict[str, tuple[Path, int]] = {}
     for lesson in series.lessons:
         for embed in lesson.embeds:
-            if embed.kind == "video":
-                needed.setdefault(embed.name, (lesson.source, embed.line))
+            if embed.kind != "video":
+                continue
+            if embed.args:  # a video takes none: a stray key=value is a typo, not an option
+                raise BuildError(location(lesson.source, embed.line, options.root),
+                                 f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
+                                 f"write '::: video {embed.name} | caption'")
+            needed.setdefault(embed.name, (lesson.source, embed.line))
         if lesson.meta.get("poster"):
             needed.setdefault(lesson.meta["poster"], (lesson.source, None))
     if not needed:
@@ -227,11 +229,6 @@ def _site_inputs(options, series, records, widgets, videos, commit, commit_date)
             if embed.kind == "code" and target.is_file():
                 inputs[f"snippet:{embed.name}"] = file_digest(target)
     return inputs
-
-
-def _used_site_entries(cache: Cache) -> set[Path]:
-    site_dir = cache.root / "site" / "site"
-    return {p for p in site_dir.iterdir() if p.is_dir()} if site_dir.is_dir() else set()
 
 
 def publish(staging: Path, version_dir: Path, site_link: Path) -> None:

@@ -226,13 +226,7 @@ class PageRenderer:
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
         if embed.kind == "video":
-            if embed.args:  # a video takes none: a stray key=value is a typo, not an option
-                raise BuildError(where, f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
-                                 f"write '::: video {embed.name} | caption'")
-            variants = assets.videos.get(embed.name)
-            if variants is None:
-                raise BuildError(where, f"video '{embed.name}' has no scene", "add scenes/"
-                                 f"{embed.name.replace('-', '_')}.py or fix the name")
+            variants = assets.videos[embed.name]  # build.render_videos checked the embed
             urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
             return self.env.get_template("partials/video.html").render(
                 scene=embed.name, caption=embed.caption, light=urls["light"], dark=urls["dark"],

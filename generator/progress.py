@@ -42,6 +42,9 @@ class Progress:
 
 
 class Silent:
+    def elapsed(self) -> float:
+        return 0.0
+
     def item(self, stage: str, name: str, index: int, total: int) -> None:
         pass
 

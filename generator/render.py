@@ -431,17 +431,12 @@ def benchmark(root: Path, records: dict[str, Path], scenes_dir: Path | None = No
 
     scenes_dir = scenes_dir or root / "scenes"
 
-    class Quiet:
-        def item(self, *args):
-            pass
-
-        def note(self, text):
-            pass
+    from generator.progress import Silent
 
     def timed(quality: str, workers: int):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            out = render_scenes(scenes_dir, records, root, Cache(Path(tmp)), Quiet(), quality, workers=workers)
+            out = render_scenes(scenes_dir, records, root, Cache(Path(tmp)), Silent(), quality, workers=workers)
             seconds = time.perf_counter() - started
             sizes = {f"size_mb:{name}-{theme}": files["video"].stat().st_size / 1e6
                      for name, themes in out.items() for theme, files in themes.items()}

@@ -21,11 +21,6 @@ def project(tmp_path_factory) -> Path:
     return project
 
 
-def rebuild(project: Path) -> list[str]:
-    result = build(BuildOptions(project, quality="draft", videos=False), Silent())
-    return result.rebuilt
-
-
 def test_nothing_changed_nothing_rebuilt(project):
     os.environ["SITE_COMMIT"] = "0123456789abcdef"
     os.environ["SITE_COMMIT_DATE"] = "2026-01-02T03:04:05+00:00"
