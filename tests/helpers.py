@@ -31,3 +31,27 @@ def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, SITE_COMMIT="0123456789abcdef", SITE_COMMIT_DATE="2026-01-02T03:04:05+00:00")
     return subprocess.run([sys.executable, "-m", "generator", "--root", str(project), *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+
+
+def break_and_build(good_project: Path, scratch: Path, breakage) -> tuple[Path, str]:
+    """Copy a built project, break it with `breakage`, build again.
+
+    Asserts what every bad input must give: a non-zero exit, exactly one line on stderr
+    besides progress lines, starting 'error: ' and matching the pattern `breakage`
+    returns, and the previous site byte for byte. Returns the copy and that line.
+    """
+    import re
+
+    project = scratch / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    before = tree_digest(project / "build" / "site")
+    expected = breakage(project)
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode != 0
+    # Progress lines start with "[stage]"; everything else on stderr is the error report.
+    lines = [line for line in result.stderr.strip().split("\n") if line and not line.startswith("[")]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert re.search(expected, lines[0]), lines[0]
+    assert tree_digest(project / "build" / "site") == before
+    return project, lines[0]

@@ -52,8 +52,6 @@ def test_overfit_record_shape():
     specs = {s.name: s for s in load_experiments(EXPERIMENTS, ROOT)}
     spec = specs["overfit"]
     assert spec.config["depth"] == 5 and spec.config["width"] == 128
-    from generator.training import Recorder  # noqa: F401
-
     namespace = spec.fn.__globals__
     epochs = namespace["snapshot_epochs"](spec.config["epochs"], spec.config["snapshots"])
     assert len(epochs) == spec.config["snapshots"]

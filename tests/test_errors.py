@@ -1,12 +1,11 @@
 """Bad input: one line naming file and line, a non-zero exit, and the previous site intact."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli, fixture_project, tree_digest
+from tests.helpers import break_and_build, cli, fixture_project
 
 LESSON = "content/01-tiny-lesson"
 
@@ -81,17 +80,4 @@ def unknown_fact(p: Path) -> str:
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])
 def test_bad_input_is_reported_and_site_kept(good_project, tmp_path, breakage):
-    import shutil
-
-    project = tmp_path / "p"
-    shutil.copytree(good_project, project, symlinks=True)
-    before = tree_digest(project / "build" / "site")
-    expected = breakage(project)
-    result = cli(project, "build", "--quality", "draft")
-    assert result.returncode != 0
-    # Progress lines start with "[stage]"; everything else on stderr is the error report.
-    lines = [line for line in result.stderr.strip().split("\n") if line and not line.startswith("[")]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert re.search(expected, lines[0]), lines[0]
-    assert tree_digest(project / "build" / "site") == before
+    break_and_build(good_project, tmp_path, breakage)

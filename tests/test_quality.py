@@ -138,7 +138,7 @@ def test_every_internal_link_anchor_and_asset_resolves(repo_site, repo_server):
         status, _, _ = fetch.get(base)
         assert status == 200, f"{base} answered {status}"
         refs = page_refs(base)
-        inline_css = [(tag, "css", u) for css in refs.styles for u in css_urls(css)]
+        inline_css = [("style", "css", u) for css in refs.styles for u in css_urls(css)]
         for tag, attr, raw in refs.refs + inline_css:
             url = urljoin(base, raw)
             where = f"{rel}: <{tag} {attr}={raw!r}>"

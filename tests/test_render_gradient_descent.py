@@ -7,7 +7,6 @@ one that overshoots). The slow test renders it at draft quality in both themes.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 

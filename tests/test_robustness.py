@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, cli, fixture_project, tree_digest
+from tests.helpers import ROOT, break_and_build, cli, fixture_project, tree_digest
 
 LESSON = "content/01-tiny-lesson"
 SLUG = "01-tiny-lesson"
@@ -299,14 +299,5 @@ def missing_link(p: Path) -> str:
 @pytest.mark.parametrize("breakage", [widget_bad_argument, embed_argument_not_key_value, video_unknown_argument,
                                       code_unknown_argument, scene_syntax_error, missing_image, missing_link])
 def test_bad_input_is_one_line_naming_file_and_line(good_project, tmp_path, breakage):
-    project = tmp_path / "p"
-    shutil.copytree(good_project, project, symlinks=True)
-    before = tree_digest(project / "build" / "site")
-    expected = breakage(project)
-    result = cli(project, "build", "--quality", "draft")
-    assert result.returncode != 0
-    lines = [line for line in result.stderr.strip().split("\n") if line and not line.startswith("[")]
-    assert len(lines) == 1, result.stderr
-    assert re.search(expected, lines[0]), lines[0]
-    assert tree_digest(project / "build" / "site") == before
+    project, _ = break_and_build(good_project, tmp_path, breakage)
     assert not leftovers(project / "build")
