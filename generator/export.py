@@ -34,7 +34,7 @@ WIDGET_BUDGET_GZIP_BYTES = 64 * 1024
 class WidgetType:
     name: str
     run_args: tuple[str, ...]                          # embed arguments that name runs
-    optional_args: tuple[str, ...]                     # other arguments it accepts
+    optional_args: dict[str, tuple[str, ...]]          # other arguments -> the values each allows
     export: Callable[[dict[str, dict], dict[str, str]], dict[str, Any]]
     describe: Callable[[dict[str, Any]], str]          # alt text of the static figure
     run_list_args: tuple[str, ...] = ()                # arguments naming several runs: a=r1,r2
@@ -95,6 +95,11 @@ def log10_rounded(values: list[float], digits: int = 3) -> list[float]:
     return rounded([math.log10(max(v, 1e-12)) for v in values], digits)
 
 
+def sig(value: float, digits: int = 6) -> float:
+    """A float kept to `digits` significant digits (readouts show these exact numbers)."""
+    return float(f"{value:.{digits}g}") + 0.0
+
+
 def shown_points(xs: list[float], ys: list[float], limit: int = 40) -> dict[str, list[float]]:
     """At most `limit` evenly spaced points to draw (a big validation set would only clutter)."""
     stride = max(1, math.ceil(len(xs) / limit))
@@ -122,11 +127,11 @@ def export_overfit_player(records: dict[str, dict], args: dict[str, str]) -> dic
             "epoch": snaps["step"],
             "step": step,
             "prediction": [delta_encode(p, step) for p in snaps["prediction"]],
-            "train_loss": [float(f"{series['train_loss'][at[s]]:.4g}") for s in snaps["step"]],
-            "val_loss": [float(f"{series['val_loss'][at[s]]:.4g}") for s in snaps["step"]],
+            "train_loss": [sig(series["train_loss"][at[s]], 4) for s in snaps["step"]],
+            "val_loss": [sig(series["val_loss"][at[s]], 4) for s in snaps["step"]],
         },
         "loss": {"epoch": loss_steps, "log10_train": log10_rounded(train_loss), "log10_val": log10_rounded(val_loss)},
-        "best": {"epoch": series["step"][best], "val_loss": float(f"{series['val_loss'][best]:.4g}")},
+        "best": {"epoch": series["step"][best], "val_loss": sig(series["val_loss"][best], 4)},
     }
 
 
@@ -135,11 +140,6 @@ def describe_overfit_player(data: dict[str, Any]) -> str:
     return (f"Left: the network's prediction after {data['epochs']} epochs passing through the noisy "
             f"training points. Right: training loss falls throughout, while validation loss is lowest "
             f"({data['best']['val_loss']:.3g}) at epoch {data['best']['epoch']} and ends at {final_val:.3g}.")
-
-
-def sig(value: float, digits: int = 6) -> float:
-    """A float kept to `digits` significant digits (readouts show these exact numbers)."""
-    return float(f"{value:.{digits}g}") + 0.0
 
 
 def classify_descent(w: list[float], w_star: float, diverged: bool) -> str:
@@ -287,11 +287,11 @@ def describe_three_knobs(data: dict[str, Any]) -> str:
 WIDGETS: dict[str, WidgetType] = {
     w.name: w
     for w in [
-        WidgetType("overfit-player", ("run",), (), export_overfit_player, describe_overfit_player),
-        WidgetType("loss-landscape", (), (), export_loss_landscape, describe_loss_landscape, ("runs",)),
-        WidgetType("layer-playground", (), ("activation",), export_layer_playground, describe_layer_playground),
-        WidgetType("loss-curve-reading", ("run",), (), export_loss_curve_reading, describe_loss_curve_reading),
-        WidgetType("three-knobs", ("run",), (), export_three_knobs, describe_three_knobs,
+        WidgetType("overfit-player", ("run",), {}, export_overfit_player, describe_overfit_player),
+        WidgetType("loss-landscape", (), {}, export_loss_landscape, describe_loss_landscape, ("runs",)),
+        WidgetType("layer-playground", (), {"activation": ACTIVATIONS}, export_layer_playground, describe_layer_playground),
+        WidgetType("loss-curve-reading", ("run",), {}, export_loss_curve_reading, describe_loss_curve_reading),
+        WidgetType("three-knobs", ("run",), {}, export_three_knobs, describe_three_knobs,
                    ("early", "decay", "dropout")),
     ]
 }
@@ -318,11 +318,15 @@ def check_widget_embed(embed: Embed, lesson: Lesson, run_names: set[str], root: 
     widget = WIDGETS.get(embed.name)
     if widget is None:
         raise BuildError(where, f"unknown widget '{embed.name}'", f"known widgets: {', '.join(sorted(WIDGETS))}")
-    accepted = widget.run_args + widget.run_list_args + widget.optional_args
-    for arg in embed.args:
+    accepted = widget.run_args + widget.run_list_args + tuple(widget.optional_args)
+    for arg, value in embed.args.items():
         if arg not in accepted:
             raise BuildError(where, f"widget '{embed.name}' has no argument '{arg}'",
                              f"it takes: {', '.join(accepted) or 'no arguments'}")
+        allowed = widget.optional_args.get(arg)
+        if allowed is not None and value not in allowed:
+            raise BuildError(where, f"widget '{embed.name}' argument {arg}={value} is not one it knows",
+                             f"use one of: {', '.join(allowed)}")
     for arg in widget.run_args + widget.run_list_args:
         if arg not in embed.args or not split_runs(embed.args[arg]):
             form = "RUN" if arg in widget.run_args else "RUN,RUN,..."

@@ -152,3 +152,15 @@ def test_json_is_compact(tmp_path):
     assert data["best"] == {"epoch": 1, "val_loss": 0.4}
     assert data["snapshots"]["prediction"] == [[0, 50], [100, 50]]
     assert json.dumps(data, allow_nan=False)
+
+
+def test_widget_arguments_with_fixed_choices_are_checked(tmp_path):
+    from generator.export import check_widget_embed
+    from generator.lessons import Lesson
+
+    lesson = Lesson("01", "01-x", tmp_path, tmp_path / "lesson.md", {}, "", 1)
+    good = parse_embed("widget", "layer-playground activation=tanh", lesson.source, 5, None)
+    assert check_widget_embed(good, lesson, set(), tmp_path).name == "layer-playground"
+    bad = parse_embed("widget", "layer-playground activation=relux", lesson.source, 5, None)
+    with pytest.raises(BuildError, match=r"activation=relux is not one it knows; use one of: identity, relu"):
+        check_widget_embed(bad, lesson, set(), tmp_path)
