@@ -25,7 +25,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,6 +396,6 @@ def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path
     with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context) as pool:
         futures = [pool.submit(_train_in_worker, str(experiments), s.name, str(folder / f"{s.name}.json"), str(root))
                    for s in specs]
-        for i, future in enumerate(futures, 1):
-            name = future.result()  # re-raises a run's BuildError here, in declaration order
+        for i, future in enumerate(as_completed(futures), 1):
+            name = future.result()  # re-raises a run's BuildError here
             progress.item("train", name, i, len(specs))

@@ -76,7 +76,16 @@ def unknown_fact(p: Path) -> str:
     return r"lesson\.md:\d+: run 'tiny' recorded no fact 'epoch'; its facts: epochs, final_val_loss"
 
 
-@pytest.mark.parametrize("breakage", [unknown_fact, break_front_matter, unknown_key, unknown_run, unknown_widget,
+def second_run_raises_in_a_worker(p: Path) -> str:
+    """Two runs train in worker processes: the error must still come back whole."""
+    path = p / LESSON / "experiments.py"
+    path.write_text(path.read_text() + "\n\n@run(seed=0)\ndef broken(rec, *, seed: int) -> None:\n"
+                    "    raise ValueError('bad data')\n")
+    line = path.read_text().split("\n").index("    raise ValueError('bad data')") + 1
+    return rf"experiments\.py:{line}: run 'broken' raised ValueError: bad data"
+
+
+@pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, break_front_matter, unknown_key, unknown_run, unknown_widget,
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])
 def test_bad_input_is_reported_and_site_kept(good_project, tmp_path, breakage):
