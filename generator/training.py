@@ -317,7 +317,7 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
 
 def library_versions() -> dict[str, str]:
     versions = {}
-    for package in ("torch", "numpy"):
+    for package in ("torch", "numpy", "scikit-learn"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
