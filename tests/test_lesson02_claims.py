@@ -198,7 +198,7 @@ def test_best_line_is_the_same_in_either_units(records):
 def test_every_tumour_validates_exactly_once(records):
     """ "repeat until each fold has been the validation set" """
     rec = records["cv_folds"]
-    fold = np.array(rec["constants"]["fold_of_sample"])
+    fold = np.array(rec["constants"]["fold_of_sample"]).astype(int)
     k = rec["facts"]["folds"]
     sizes = np.bincount(fold, minlength=k)
     assert len(fold) == rec["facts"]["samples"] and sizes.max() - sizes.min() <= 1 and len(sizes) == k

@@ -466,7 +466,8 @@ def logistic_twice(X, y, seed: int, C: float, steps: int, rec=None) -> dict:
     torch_coef = model.weight.detach().numpy().ravel()
     return {"sk": sk.coef_.ravel(), "torch": torch_coef, "sk_bias": float(sk.intercept_[0]),
             "torch_bias": model.bias.item(), "lr": 1 / curvature, "rows": len(Z),
-            "max_difference": float(np.abs(torch_coef - sk.coef_.ravel()).max()), "sk_iterations": int(sk.n_iter_[0]),
+            "max_difference": float(np.abs(torch_coef - sk.coef_.ravel()).max()),
+            "sk_iterations": int(sk.n_iter_[0]),
             "bias_difference": abs(model.bias.item() - float(sk.intercept_[0]))}
 
 
@@ -483,7 +484,8 @@ def twice(rec, *, seed: int, seeds: list, C: float, steps: int) -> None:
     rec.constant(sklearn_coef=shown["sk"], torch_coef=shown["torch"], seeds_tried=seeds,
                  max_difference_per_seed=differences)
     order = np.argsort(-np.abs(shown["sk"]))
-    rec.fact(C=C, steps=steps, sklearn_iterations=shown["sk_iterations"], rows=shown["rows"], features=len(shown["sk"]), lr=shown["lr"],
+    rec.fact(C=C, steps=steps, sklearn_iterations=shown["sk_iterations"], rows=shown["rows"],
+             features=len(shown["sk"]), lr=shown["lr"],
              max_difference=shown["max_difference"], bias_difference=shown["bias_difference"],
              worst_difference=max(differences), seeds=len(seeds),
              largest_coef=float(shown["sk"][order[0]]), largest_coef_torch=float(shown["torch"][order[0]]),

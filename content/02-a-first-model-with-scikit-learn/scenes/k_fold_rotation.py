@@ -12,11 +12,11 @@ SCENE = "KFoldRotation"
 RECORDS = ["02-a-first-model-with-scikit-learn/cv_folds"]
 
 TEXT = 24            # on-screen text: at least 1/25 of the frame height (8 units) per line
-BOX_W, BOX_H, GAP = 2.3, 1.35, 0.22
+BOX_W, BOX_H, GAP = 2.5, 1.35, 0.17
 ROW_Y = 1.35         # the fold boxes
 ROLE_Y = 0.22        # "train" / "validate" under each box
 SCORE_Y = -0.55      # each round's score under its fold
-AXIS_Y = -1.75       # the closing number line; everything stays above y = -2.7 (caption band)
+AXIS_Y = -1.5        # the closing number line; everything stays above y = -2.4 (the caption band)
 
 
 def num(value: float, digits: int = 3) -> str:

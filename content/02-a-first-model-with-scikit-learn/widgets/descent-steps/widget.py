@@ -49,14 +49,15 @@ def figure(data: dict, palette: dict[str, str]) -> Figure:
                 label=f"{label}: {side['steps_to_tolerance']:,} steps")
         ax.axvline(side["steps_to_tolerance"] + 1, color=palette[colour], linestyle=":", linewidth=1)
     ax.axhline(data["tolerance"], color=palette["muted"], linestyle="--", linewidth=1)
-    ax.text(1, data["tolerance"], f" within {data['tolerance']:.0%} of the best loss", color=palette["muted"],
-            va="bottom", fontsize=9)
+    ax.text(data["raw"]["steps_to_tolerance"] / 2, data["tolerance"] * 1.15,
+            f"within {data['tolerance']:.0%} of the best loss", color=palette["muted"], ha="right", va="bottom",
+            fontsize=9)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    top = max(max(data["raw"]["excess"]), max(data["scaled"]["excess"]))
-    ax.set_ylim(data["tolerance"] / 3, 10 ** math.ceil(math.log10(top)))
+    every = data["raw"]["excess"] + data["scaled"]["excess"]
+    ax.set_ylim(min(every) / 2, 10 ** math.ceil(math.log10(max(every))))
     ax.set_xlabel("step + 1")
     ax.set_ylabel("loss / best loss − 1")
     ax.grid(True, linewidth=0.5)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper right")
     return fig

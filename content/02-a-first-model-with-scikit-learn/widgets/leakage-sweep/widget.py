@@ -53,14 +53,15 @@ def figure(data: dict, palette: dict[str, str]) -> Figure:
     x = data["features"]
     ax.axhspan(data["chance"] - 0.1, data["chance"] + 0.1, color=palette["grid"], zorder=0)
     ax.axhline(data["chance"], color=palette["muted"], linestyle=":", linewidth=1)
-    ax.text(x[-1], data["chance"] + 0.012, "chance", color=palette["muted"], ha="right", va="bottom", fontsize=9)
+    ax.text(x[0], data["chance"] - 0.1 + 0.01, "chance ± 0.1", color=palette["muted"], ha="left", va="bottom",
+            fontsize=9)
     for s in data["seeds"]:
         if s["seed"] != data["shown_seed"]:
             ax.plot(x, s["leaky"], color=palette["validation"], alpha=0.35, linewidth=1)
             ax.plot(x, s["honest"], color=palette["train"], alpha=0.35, linewidth=1)
     main = shown(data)
     ax.plot(x, main["leaky"], color=palette["validation"], linewidth=2.2, marker="o", markersize=4,
-            label=f"chosen on all rows, then cross-validated (leaky)")
+            label="chosen on all rows, then cross-validated (leaky)")
     ax.plot(x, main["honest"], color=palette["train"], linewidth=2.2, marker="o", markersize=4,
             label="chosen inside the pipeline (honest)")
     ax.set_xscale("log")
