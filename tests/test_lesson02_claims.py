@@ -123,7 +123,8 @@ def test_the_three_lines_stop_at_the_iteration_limit_with_a_warning(records):
 
 
 def test_column_spreads_differ_as_stated(records):
-    """ "the widest-spread measurement varies [[first_model.std_ratio]] times more than the narrowest" """
+    """ "the standard deviation of the widest-spread measurement is [[first_model.std_ratio]] times
+    that of the narrowest" """
     rec = records["first_model"]
     spread = np.array(rec["constants"]["feature_std"])
     assert len(spread) == rec["facts"]["features"] == 30
@@ -154,6 +155,7 @@ def test_chosen_model_beats_the_majority_baseline_on_every_split(records):
     assert min(gains) > 0.2
     # The baseline is the benign share of a stratified validation set.
     assert rec["facts"]["baseline_val"] == pytest.approx(f["benign"] / f["samples"], abs=0.01)
+    assert len(rec["constants"]["candidate_C"]) == 5, "the page says: Of the five penalty strengths"
     assert rec["facts"]["best_C"] in rec["constants"]["candidate_C"]
     assert max(rec["constants"]["val_scores"]) == rec["facts"]["best_val"]
 
