@@ -334,6 +334,18 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     return runs
 
 
+def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> list[str]:
+    """The run names a lesson declares, before any training: from the cache when its
+    records are fresh (no import at all), else by importing experiments.py (which also
+    checks each run's config)."""
+    if not experiments.is_file():
+        return []
+    entry = cache.lookup("runs", slug, experiment_inputs(experiments, root))
+    if entry is not None:
+        return json.loads(entry.file("runs.json").read_text())
+    return [spec.name for spec in load_experiments(experiments, root)]
+
+
 def library_versions() -> dict[str, str]:
     versions = {}
     for package in ("torch", "numpy"):
