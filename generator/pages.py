@@ -358,7 +358,7 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
             if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
                 _link(asset, folder / asset.relative_to(lesson.folder))
         for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
-            target = out / "static" / "widgets" / widget.name if widget.lesson is None else folder / "widgets" / widget.name
+            target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
             for path in (widget.js, widget.css):
                 if path is not None:
                     _link(path, target / path.name)

@@ -75,3 +75,13 @@ def log_epoch_axis(ax, last_epoch: int) -> None:
     ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
     ax.set_xlim(0, last_epoch)
     ax.set_xlabel("epoch (log scale)")
+
+
+def plain_log_y(ax) -> None:
+    """A log y axis labelled with plain numbers (0.2, 0.03) rather than powers of ten."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)

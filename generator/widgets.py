@@ -38,7 +38,7 @@ FUNCTIONS = ("export", "describe", "figure")
 
 @dataclass(frozen=True)
 class Widget:
-    name: str                    # "overfit-player": the name used in `::: widget NAME`
+    name: str                    # the folder's name, used in `::: widget NAME`
     folder: Path
     doc: str                     # the first line of widget.py's docstring
     args: dict[str, dict[str, Any]]

@@ -1,7 +1,8 @@
 """A run's training loss alone, then its validation loss revealed with the epoch to stop at."""
 from __future__ import annotations
 
-from generator.widget_api import argmin, log10_rounded, log_epoch_axis, rises, sig, thin_log
+from generator.widget_api import (argmin, log10_rounded, log_epoch_axis, plain_log_y, rises,
+                                  sig, thin_log)
 
 ARGS = {
     "run": {"type": "run", "help": "a run that logs train_loss and val_loss every epoch"},
@@ -65,10 +66,10 @@ def figure(data, palette):
     ax.axvline(best["epoch"], color=t["highlight"], linestyle=":", linewidth=1.2)
     ax.plot([best["epoch"]], [best["val_loss"]], "o", color=t["highlight"],
             label=f"lowest validation loss, epoch {best['epoch']}: stop here")
-    ax.set_yscale("log")
+    plain_log_y(ax)
     log_epoch_axis(ax, data["epochs"])
     ax.set_ylabel("mean squared error")
-    # The legend sits to the right of the axes, never over a curve.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    # The legend sits below the axes, never over a curve.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=9, frameon=False)
     ax.grid(True, linewidth=0.5)
     return fig

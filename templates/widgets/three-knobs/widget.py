@@ -1,7 +1,8 @@
 """Three regularisers at three strengths each, against the same network trained without one."""
 from __future__ import annotations
 
-from generator.widget_api import log10_rounded, log_epoch_axis, rounded, shown_points, sig, split_runs, thin_log
+from generator.widget_api import (log10_rounded, log_epoch_axis, plain_log_y, rounded, shown_points,
+                                  sig, split_runs, thin_log)
 
 ARGS = {
     "run": {"type": "run", "help": "the unregularised run (constants x_train, y_train, x_val, y_val, grid, "
@@ -113,7 +114,7 @@ def figure(data, palette):
                      label=f"{label}: {run['final_val']:.3g}")
         fit_ax.plot(data["grid"], run["prediction"], color=color, linewidth=1.6)
     fit_ax.scatter(data["train"]["x"], data["train"]["y"], s=14, color=t["train"], zorder=3, label="training points")
-    loss_ax.set_yscale("log")
+    plain_log_y(loss_ax)
     log_epoch_axis(loss_ax, data["epochs"])
     loss_ax.set_ylabel("validation loss")
     fit_ax.set_xlabel("x")
