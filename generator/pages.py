@@ -223,6 +223,7 @@ class PageRenderer:
             exported = assets.widgets[embed_id(embed)]
             return self.env.get_template("partials/widget.html").render(
                 widget=exported, caption=embed.caption, data_url=f"data/{exported.embed_id}.json",
+                figure_size=png_size(exported.figures["light"]),
                 module_url=widget_url(exported.widget, "widget.js"),
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
@@ -305,6 +306,12 @@ class PageRenderer:
     def render_404(self) -> str:
         base = self.config.base_path
         return self.env.get_template("404.html").render(prefix=base)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header (for the img tag's layout box)."""
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
 
 
 def widget_url(widget, filename: str) -> str:

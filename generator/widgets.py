@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -226,7 +225,6 @@ def _import(widget: Widget) -> ModuleType:
         raise BuildError(location(widget.source, _line_in(exc, str(widget.source)), None),
                          f"importing widget '{widget.name}' raised {type(exc).__name__}: {exc}",
                          "fix widget.py so it imports cleanly") from None
-    sys.modules.setdefault(module_name, module)
     return module
 
 
