@@ -110,6 +110,9 @@ def test_export_matches_the_data_contract(name, exported):
     widget = load_widget(name)
     data = exported[name]
     assert conforms(data, widget.DATA) == []
+    from generator.widgets import data_mismatch  # the build's own check agrees
+
+    assert data_mismatch(widget.DATA, data, "data") is None
     assert json.loads(json.dumps(data)) == data
     assert len(json.dumps(data)) < 64 * 1024
 

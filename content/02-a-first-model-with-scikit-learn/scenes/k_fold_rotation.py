@@ -13,10 +13,12 @@ RECORDS = ["02-a-first-model-with-scikit-learn/cv_folds"]
 
 TEXT = 24            # on-screen text: at least 1/25 of the frame height (8 units) per line
 BOX_W, BOX_H, GAP = 2.5, 1.35, 0.17
-ROW_Y = 1.35         # the fold boxes
-ROLE_Y = 0.22        # "train" / "validate" under each box
-SCORE_Y = -0.55      # each round's score under its fold
-AXIS_Y = -1.5        # the closing number line; everything stays above y = -2.4 (the caption band)
+# Everything stays in the upper two thirds of the frame: the browser draws captions at the
+# bottom, and higher still while the player's controls show.
+ROW_Y = 2.0          # the fold boxes
+ROLE_Y = 0.95        # "train" / "validate" under each box
+SCORE_Y = 0.25       # each round's score under its fold
+AXIS_Y = -0.85       # the closing number line (its labels end near y = -1.5)
 
 
 def num(value: float, digits: int = 3) -> str:
@@ -47,8 +49,7 @@ class KFoldRotation(ThemedScene):
         self.say(f"{len(fold_of)} tumours, shuffled and cut into {k} folds of {min(sizes)} or {max(sizes)}.")
         self.play(FadeIn(title), *[FadeIn(b, shift=0.3 * DOWN) for b in boxes], run_time=1.5)
         self.wait(1.0)
-        self.say(f"The folds are stratified: each holds {min(bad)} or {max(bad)} malignant tumours, "
-                 f"the same share as the whole data.")
+        self.say(f"Stratified: each fold holds {min(bad)} or {max(bad)} malignant tumours.")
         self.wait(2.5)
 
         roles = VGroup(*[label("", size=TEXT) for _ in range(k)])
@@ -62,7 +63,7 @@ class KFoldRotation(ThemedScene):
                              .set_stroke(colour, width=5 if validating else 3))
                 new_roles.add(label("validate" if validating else "train", size=TEXT,
                                     color="validation" if validating else "train").move_to([xs[i], ROLE_Y, 0]))
-            self.say(f"Round {r + 1}: fit on the other {k - 1} folds, then score fold {r + 1}.")
+            self.say(f"Round {r + 1}: fit on the other {k - 1} folds, score fold {r + 1}.")
             self.play(*fills, FadeOut(roles), FadeIn(new_roles), run_time=0.9)
             roles = new_roles
             score = label(f"{num(scores[r])}", size=TEXT + 4, color="validation").move_to([xs[r], SCORE_Y, 0])
@@ -105,7 +106,7 @@ class KFoldRotation(ThemedScene):
         )
         summary = label(f"mean {num(mean)}, standard deviation {num(std)}", size=TEXT + 2, color="highlight")
         summary.move_to([0, AXIS_Y + 1.0, 0])
-        self.say(f"Report the mean, {num(mean)}, and the spread: a standard deviation of {num(std)} across folds.")
+        self.say(f"Report both: mean {num(mean)}, standard deviation {num(std)}.")
         self.remove(*score_texts)
         self.play(FadeIn(bracket), Write(summary), run_time=1.2)
         self.wait(3.5)

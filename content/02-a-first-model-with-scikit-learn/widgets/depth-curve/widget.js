@@ -24,7 +24,6 @@ export function mount(w) {
     <p class="widget-readout" aria-live="polite"></p>`;
 
   const canvas = container.querySelector(".depth-canvas");
-  Object.assign(canvas.style, { width: "100%", height: "auto", aspectRatio: "32 / 15", display: "block" });
   const slider = container.querySelector(".depth-slider");
   const readout = container.querySelector(".widget-readout");
   const top = Math.max(...data.val_folds.flat(), data.baseline_mse) * 1.08;

@@ -25,7 +25,6 @@ export function mount(w) {
     <p class="widget-readout" aria-live="polite"></p>`;
 
   const canvas = container.querySelector(".descent-canvas");
-  Object.assign(canvas.style, { width: "100%", height: "auto", aspectRatio: "32 / 15", display: "block" });
   const slider = container.querySelector(".step-slider");
   const readout = container.querySelector(".widget-readout");
   const every = [...raw.excess, ...scaled.excess];

@@ -21,7 +21,6 @@ export function mount(w) {
     <p class="widget-readout" aria-live="polite"></p>`;
 
   const canvas = container.querySelector(".spread-canvas");
-  Object.assign(canvas.style, { width: "100%", height: "auto", aspectRatio: "32 / 15", display: "block" });
   const slider = container.querySelector(".size-slider");
   const readout = container.querySelector(".widget-readout");
   const lowest = Math.min(...data.fold_scores.flat());

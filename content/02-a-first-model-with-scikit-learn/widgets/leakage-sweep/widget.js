@@ -26,7 +26,6 @@ export function mount(w) {
     <p class="widget-readout" aria-live="polite"></p>`;
 
   const canvas = container.querySelector(".leak-canvas");
-  Object.assign(canvas.style, { width: "100%", height: "auto", aspectRatio: "32 / 15", display: "block" });
   const slider = container.querySelector(".count-slider");
   const seedSelect = container.querySelector(".seed-select");
   const readout = container.querySelector(".widget-readout");
