@@ -1,6 +1,7 @@
 """k-fold cross-validation, round by round: the validation fold moves along the row while the
 other folds train, and each round's recorded score drops into place; then the scores'
-mean and spread. Every number is read from the cv_folds record."""
+mean and spread. Every number is read from the cv_folds record. Captions are kept short:
+at 390 px one line holds about sixty characters, and a second would cover the number line."""
 from __future__ import annotations
 
 import numpy as np
