@@ -66,7 +66,7 @@ def first_model(rec, *, seed: int, test_share: float) -> None:
         warnings.simplefilter("always")
         # [start:pipeline]
         scaled = make_pipeline(StandardScaler(), LogisticRegression())
-        scaled.fit(X_train, y_train)             # the scaler learns means and spreads from X_train only
+        scaled.fit(X_train, y_train)             # the scaler learns from X_train only
         scaled_accuracy = scaled.score(X_test, y_test)
         # [end:pipeline]
     scaled_warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
@@ -94,9 +94,10 @@ CANDIDATE_C = [0.001, 0.01, 0.1, 1.0, 10.0]
 
 def three_way_split(X, y, seed: int):
     # [start:split]
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
-    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=0.25, stratify=y_rest,
-                                                      random_state=seed)
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=seed)       # 20% test
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=seed)  # 20% validation
     # [end:split]
     return X_train, X_val, X_test, y_train, y_val, y_test
 
@@ -108,7 +109,8 @@ def choose_and_test(X, y, seed: int) -> dict:
     baseline_val = baseline.score(X_val, y_val)  # always says "benign"
     val_scores = []
     for C in CANDIDATE_C:                        # choose on validation only
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=C)).fit(X_train, y_train)
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C))
+        model.fit(X_train, y_train)
         val_scores.append(model.score(X_val, y_val))
     best_C = CANDIDATE_C[int(np.argmax(val_scores))]
     final = make_pipeline(StandardScaler(), LogisticRegression(C=best_C))
@@ -190,7 +192,7 @@ def scaling(rec, *, seed: int, seeds: list, tolerance: float, max_steps: int) ->
         X, y = data.data[rows][:, columns], data.target[rows]
         raw = descend(X, y, tolerance, max_steps, keep)
         # [start:standardise]
-        X_scaled = (X - X.mean(axis=0)) / X.std(axis=0)   # what StandardScaler does: mean 0, spread 1
+        X_scaled = (X - X.mean(axis=0)) / X.std(axis=0)   # as StandardScaler does
         # [end:standardise]
         scaled = descend(X_scaled, y, tolerance, max_steps, keep)
         if not (raw["reached"] and scaled["reached"]):
@@ -221,7 +223,7 @@ def cv_folds(rec, *, seed: int, folds: int) -> None:
     model = make_pipeline(StandardScaler(), LogisticRegression())
     # [start:cross-val]
     folds_of = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores = cross_val_score(model, X, y, cv=folds_of)   # fit on 4 folds, score the 5th, 5 times
+    scores = cross_val_score(model, X, y, cv=folds_of)   # one score per fold
     # [end:cross-val]
     fold_id = np.zeros(len(y), dtype=int)
     for k, (_, val_rows) in enumerate(folds_of.split(X, y)):
@@ -300,7 +302,7 @@ def leaky_and_honest(X, y, keep: int, seed: int) -> tuple[np.ndarray, np.ndarray
     # Wrong: choose the features on all rows, then cross-validate on the chosen ones.
     X_chosen = SelectKBest(f_classif, k=keep).fit_transform(X, y)
     leaky = cross_val_score(LogisticRegression(), X_chosen, y, cv=folds)
-    # Right: the choice is a step of the pipeline, so each fold chooses on its training rows.
+    # Right: the choice is a pipeline step, so each fold chooses on its own training rows.
     pipeline = make_pipeline(SelectKBest(f_classif, k=keep), LogisticRegression())
     honest = cross_val_score(pipeline, X, y, cv=folds)
     # [end:leak]
@@ -351,9 +353,11 @@ def depth_curve(rec, *, seed: int, seeds: list, depths: list, folds: int) -> Non
     for s in seeds:
         # [start:validation-curve]
         train, val = validation_curve(
-            DecisionTreeRegressor(random_state=s), X, y, param_name="max_depth", param_range=depths,
-            cv=KFold(folds, shuffle=True, random_state=s), scoring="neg_mean_squared_error")
-        train_mse, val_mse = -train.mean(axis=1), -val.mean(axis=1)   # sklearn maximises: scores are −MSE
+            DecisionTreeRegressor(random_state=s), X, y,
+            param_name="max_depth", param_range=depths,
+            cv=KFold(folds, shuffle=True, random_state=s),
+            scoring="neg_mean_squared_error")       # scikit-learn maximises scores: −MSE
+        train_mse, val_mse = -train.mean(axis=1), -val.mean(axis=1)
         # [end:validation-curve]
         baseline = -cross_val_score(DummyRegressor(), X, y, cv=KFold(folds, shuffle=True, random_state=s),
                                     scoring="neg_mean_squared_error").mean()
@@ -382,11 +386,13 @@ GRID_C = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 
 def grid_search_once(X, y, seed: int):
     # [start:grid-search]
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=seed)
     pipeline = make_pipeline(StandardScaler(), SelectKBest(f_classif), LogisticRegression())
     grid = {"selectkbest__k": GRID_KEEP, "logisticregression__C": GRID_C}
-    search = GridSearchCV(pipeline, grid, cv=StratifiedKFold(5, shuffle=True, random_state=seed))
-    search.fit(X_train, y_train)                  # 36 candidates x 5 folds, then a refit on all of X_train
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    search = GridSearchCV(pipeline, grid, cv=folds)
+    search.fit(X_train, y_train)                  # every candidate on every fold, then a refit
     test_accuracy = search.score(X_test, y_test)  # data the search never saw
     # [end:grid-search]
     return search, test_accuracy, len(X_train), len(X_test)
@@ -427,10 +433,10 @@ TWICE_STEPS = 15_000
 
 def penalised_loss(model: nn.Linear, C: float, rows: int):
     # [start:torch-loss]
-    log_loss = nn.BCEWithLogitsLoss()                # mean log-loss of the sigmoid of z = w·x + b
+    log_loss = nn.BCEWithLogitsLoss()   # mean log-loss of sigmoid(z), z = w·x + b
 
-    def loss_fn(z, y):
-        return log_loss(z, y) + (model.weight ** 2).sum() / (2 * C * rows)   # the L2 penalty, not on b
+    def loss_fn(z, y):                  # plus the L2 penalty, on w but not on b
+        return log_loss(z, y) + (model.weight ** 2).sum() / (2 * C * rows)
     # [end:torch-loss]
     return loss_fn
 
@@ -461,7 +467,8 @@ def logistic_twice(X, y, seed: int, C: float, steps: int, rec=None) -> dict:
 
     # [start:torch-twice]
     observe(0)
-    fit(model, optimizer, penalised_loss(model, C, len(Z)), x, t, steps, after_epoch=observe)  # the five lines
+    loss_fn = penalised_loss(model, C, len(Z))
+    fit(model, optimizer, loss_fn, x, t, steps, after_epoch=observe)  # the five lines
     # [end:torch-twice]
     torch_coef = model.weight.detach().numpy().ravel()
     return {"sk": sk.coef_.ravel(), "torch": torch_coef, "sk_bias": float(sk.intercept_[0]),
