@@ -8,8 +8,10 @@ Output: a Series: lessons in folder order, each with validated metadata and the 
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from generator.errors import BuildError, location
 LESSON_DIR = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 EMBED_LINE = re.compile(r"^:::\s+(?P<kind>[a-z]+)\s+(?P<rest>.*?)\s*$")
 EMBED_KINDS = ("widget", "video", "code")
+# Files in a lesson folder that are published beside its page, so Markdown can show them.
+LESSON_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 
 # Every front-matter key a lesson may use: name -> (type, required, what it is).
 FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
@@ -54,6 +58,7 @@ class Lesson:
     body: str
     body_line: int       # line of lesson.md where the body starts (1-based)
     embeds: list[Embed] = field(default_factory=list)
+    assets: list[Path] = field(default_factory=list)  # images and documents published beside the page
 
     @property
     def title(self) -> str:
@@ -143,7 +148,39 @@ def load_lesson(folder: Path, root: Path) -> Lesson:
         body="\n".join(lines[end + 1:]), body_line=end + 2,
     )
     lesson.embeds = find_embeds(lesson, root)
+    lesson.assets = lesson_asset_files(folder, root)
     return lesson
+
+
+def lesson_asset_files(folder_path: Path, root: Path) -> list[Path]:
+    """The images and documents of a lesson folder that are published beside its page.
+
+    Each must be a regular file inside the folder: a symbolic link (to a file or a
+    folder) could publish anything on the machine, so it is refused, not skipped.
+    """
+    found = []
+    inside = folder_path.resolve()
+    for folder, subfolders, files in os.walk(folder_path):  # never descends into linked folders
+        for name in sorted(subfolders + files):
+            path = Path(folder) / name
+            if name in subfolders and not path.is_symlink():
+                continue
+            if not (path.is_symlink() or name in subfolders) and Path(name).suffix.lower() not in LESSON_ASSET_SUFFIXES:
+                continue
+            if path.is_symlink() or not is_regular_file(path) or inside not in path.resolve().parents:
+                raise BuildError(location(path, None, root), "is a symbolic link or not a regular file; "
+                                 "only regular files inside the lesson folder are published",
+                                 "replace it with a copy of the file, or move it out of content/")
+            found.append(path)
+    return sorted(found)
+
+
+def is_regular_file(path: Path) -> bool:
+    """A plain file, not a link, device or folder (lstat: links are not followed)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _load_yaml(text: str, path: Path, line_offset: int, root: Path) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Input:  the Series, the manifest of what earlier stages produced (widget data and
         figures, videos), the site configuration and `templates/`.
 Output: a complete site folder: one page per lesson, the index, 404.html, static
-        assets, and copies (hard links where possible) of exported data, videos and the
+        assets, and copies (never links) of exported data, videos and the
         files runs saved (published as <lesson>/downloads/<run>/<file>).
 
 Pages are cheap to render, so this stage redoes all of them whenever anything the
@@ -34,14 +34,12 @@ from pygments.util import ClassNotFound
 from generator import theme
 from generator.errors import BuildError, location
 from generator.export import ExportedWidget
-from generator.lessons import Embed, Lesson, PlannedLesson, Series
+from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.training import artifacts_folder
 from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, MathError, MathExtension,
                                     heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
-# Files in a lesson folder that are published beside its page, so Markdown can show them.
-LESSON_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
 REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
 
@@ -335,21 +333,24 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
         folder.mkdir(parents=True)
         lesson_assets = assets.get(lesson.slug, LessonAssets())
         (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
-        for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
-            if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
-                _link(asset, folder / asset.relative_to(lesson.folder))
+        for asset in lesson.assets:  # images an author keeps beside lesson.md
+            _copy(asset, folder / asset.relative_to(lesson.folder))
         for exported in lesson_assets.widgets.values():
-            _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
+            _copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():
-                _link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+                _copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
         for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
             files = artifacts_folder(record)
             for path in sorted(files.iterdir()) if files.is_dir() else []:
-                _link(path, folder / "downloads" / run_name / path.name)
+                if not is_regular_file(path):
+                    raise BuildError(location(lesson.experiments, None, root),
+                                     f"run '{run_name}' saved '{path.name}', which is not a regular file",
+                                     "write the file itself with rec.artifact(...), never a link")
+                _copy(path, folder / "downloads" / run_name / path.name)
         for variants in lesson_assets.videos.values():
             for files in variants.values():
                 for path in files.values():
-                    _link(Path(path), out / "video" / Path(path).name)
+                    _copy(Path(path), out / "video" / Path(path).name)
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     # Only now does `out` hold every file the site will have.
@@ -392,13 +393,10 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
                              "lesson pages, their widget data, videos and static/ are published")
 
 
-def _link(source: Path, target: Path) -> None:
-    """Hard-link a cached artifact into the site (copy across file systems)."""
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file into the site: never a link, so the site shares no inode with the cache or content."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    shutil.copyfile(source, target)
 

@@ -301,3 +301,94 @@ def missing_link(p: Path) -> str:
 def test_bad_input_is_one_line_naming_file_and_line(good_project, tmp_path, breakage):
     project, _ = break_and_build(good_project, tmp_path, breakage)
     assert not leftovers(project / "build")
+
+
+# --------------------------------------------------------------------------- nothing outside a lesson
+def symlink_to_a_secret(p: Path) -> str:
+    """An unreferenced link in a lesson folder must not publish what it points to."""
+    secret = p.parent / "secret.txt"
+    secret.write_text("password")
+    (p / LESSON / "leak.pdf").symlink_to(secret)
+    return rf"{LESSON}/leak\.pdf: is a symbolic link or not a regular file; only regular files inside the lesson"
+
+
+def symlinked_image_folder(p: Path) -> str:
+    (p.parent / "elsewhere").mkdir()
+    (p.parent / "elsewhere" / "x.png").write_bytes(b"\x89PNG")
+    (p / LESSON / "images").symlink_to(p.parent / "elsewhere")
+    return rf"{LESSON}/images: is a symbolic link"
+
+
+def run_saves_a_link(p: Path) -> str:
+    edit(p / LESSON / "experiments.py", "    rec.fact(final_val_loss",
+         "    import os; os.symlink('/etc/hostname', rec.artifact('weights.pt'))\n    rec.fact(final_val_loss")
+    return rf"{LESSON}/experiments\.py: run 'tiny' saved 'weights\.pt', which is not a regular file"
+
+
+@pytest.mark.parametrize("breakage", [symlink_to_a_secret, symlinked_image_folder, run_saves_a_link])
+def test_links_are_refused_and_files_are_copied(good_project, tmp_path, breakage):
+    project, _ = break_and_build(good_project, tmp_path, breakage)
+    site = (project / "build" / "site").resolve()
+    assert not any(p.is_symlink() for p in site.rglob("*"))
+    assert "password" not in "".join(p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_published_files_share_nothing_with_the_cache(good_project):
+    """Copies, not hard links: damage to the cache (or content) can never reach the live site."""
+    site = (good_project / "build" / "site").resolve()
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".mp4" for p in files) and any(p.name.endswith(".json") for p in files)
+    shared = [str(p) for p in files if p.stat().st_nlink > 1 or p.is_symlink()]
+    assert not shared, shared
+
+
+# --------------------------------------------------------------------------- the cache checks itself
+def only_entry(cache: Path, stage: str) -> Path:
+    entries = [p for p in cache.glob(f"{stage}/*/*") if p.is_dir() and (p / "entry.json").is_file()]
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+@pytest.mark.parametrize("stage, damage, redone", [
+    ("export", lambda entry: truncate(entry / "data.json"), "[export]"),
+    ("runs", lambda entry: truncate(entry / "tiny.json"), "[train] tiny"),
+    ("export", lambda entry: (entry / "figure-dark.png").unlink(), "[export]"),
+])
+def test_a_damaged_cache_entry_is_rebuilt_with_a_warning(good_project, tmp_path, stage, damage, redone):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    site = project / "build" / "site"
+    published = {p.name: p.read_bytes() for p in site.resolve().rglob("*") if p.suffix in (".json", ".png")}
+    entry = only_entry(project / "build" / "cache", stage)
+    damage(entry)
+    # An edit to the prose makes the site be published again, from the repaired entry.
+    edit(project / LESSON / "lesson.md", "## The formula", "## The formula, again")
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.split("\n") if line.startswith("warning:")]
+    assert len(warnings) == 1 and re.fullmatch(
+        rf"warning: cache entry {stage}/{SLUG}\S* is damaged \(.+\); rebuilding it", warnings[0]), result.stderr
+    assert redone in result.stderr, result.stderr
+    after = {p.name: p.read_bytes() for p in site.resolve().rglob("*") if p.suffix in (".json", ".png")}
+    assert after == published
+    assert only_entry(project / "build" / "cache", stage).name == entry.name
+    again = cli(project, "build", "--quality", "draft")
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+
+
+def test_leftovers_of_killed_builds_go_even_when_there_is_nothing_to_do(good_project, tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    out = project / "build"
+    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999").mkdir()
+    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999" / "tiny.json").write_text("{")
+    (out / ".staging-99999").mkdir()
+    assert leftovers(out)
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    assert "nothing to do" in result.stderr
+    assert not leftovers(out), leftovers(out)
