@@ -112,6 +112,9 @@ def build(options: BuildOptions, progress) -> BuildResult:
 def _build_locked(options: BuildOptions, progress) -> BuildResult:
     root, cache = options.root, Cache(options.out / "cache")
     rebuilt: list[str] = []
+    # Whatever a killed build left half-made goes first, even if this build has nothing to do.
+    cache.remove_leftovers()
+    _remove_leftovers(options.out)
 
     # 1. lessons: what the series holds and what each lesson embeds.
     series = lessons_stage.load_series(options.content, root)
