@@ -182,7 +182,7 @@ def render_videos(series, records, options, cache, progress, rebuilt):
                                  f"write '::: video {embed.name} | caption'")
             needed.setdefault(embed.name, (lesson.source, embed.line))
         if lesson.meta.get("poster"):
-            needed.setdefault(lesson.meta["poster"], (lesson.source, None))
+            needed.setdefault(lesson.meta["poster"], (lesson.source, lessons_stage.key_line(lesson, "poster")))
     if not needed:
         return {}
     for scene, (source, line) in needed.items():

@@ -40,6 +40,8 @@ from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, Ma
                                     heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
+# A page larger than this is a mistake (a runaway format or embed), not a lesson.
+MAX_PAGE_BYTES = 20 * 1024 * 1024
 REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
 REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
 
@@ -180,7 +182,8 @@ class PageRenderer:
         try:
             body = md.convert(lesson.body)
         except MathError as exc:
-            raise BuildError(location(lesson.source, None, self.root), str(exc), "fix the TeX") from None
+            line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
+            raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
         except FactError as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
@@ -238,6 +241,8 @@ class PageRenderer:
         unknown = set(embed.args) - {"region", "lang"}
         if unknown:
             raise BuildError(where, f"code embed has unknown argument(s) {sorted(unknown)}", "use region= or lang=")
+        if not embed.name:
+            raise BuildError(where, "'::: code' needs a file name", "write '::: code PATH region=NAME | caption'")
         path = (self.root / embed.name).resolve()
         if not path.is_file() or self.root.resolve() not in path.parents:
             raise BuildError(where, f"code embed names '{embed.name}', which is not a file in the project",
@@ -245,6 +250,9 @@ class PageRenderer:
         region = embed.args.get("region")
         try:
             code = read_region(path, region)
+        except UnicodeDecodeError:
+            raise BuildError(where, f"code embed names '{embed.name}', which is not UTF-8 text",
+                             "embed a source file; offer other files as downloads") from None
         except KeyError:
             raise BuildError(where, f"'{embed.name}' has no region '{region}'",
                              f"regions there: {', '.join(list_regions(path)) or 'none'}") from None
@@ -255,6 +263,14 @@ class PageRenderer:
                 f'{highlight_code(code, filename=path.name, language=embed.args.get("lang"))}</figure>')
 
     def render_lesson(self, lesson: Lesson) -> str:
+        page = self._render_lesson(lesson)
+        if len(page) > MAX_PAGE_BYTES:
+            raise BuildError(location(lesson.source, None, self.root),
+                             f"the page would be {len(page) // 1024 // 1024} MB, over the limit of "
+                             f"{MAX_PAGE_BYTES // 1024 // 1024} MB", "look for a runaway fact format or embed")
+        return page
+
+    def _render_lesson(self, lesson: Lesson) -> str:
         body, toc = self.lesson_html(lesson)
         self.bodies[lesson.slug] = body
         words = len(re.sub(r"<[^>]+>", " ", body).split())
@@ -307,10 +323,21 @@ def _first_sentence(text: str) -> str:
 
 
 def _line_containing(path: Path, token: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").split("\n"), 1):
         if token in line:
             return number
     return None
+
+
+def _unclosed_block_line(lesson: Lesson) -> int | None:
+    """The line of a `$$` that opens a display-math block no later `$$` closes (outside code fences)."""
+    opened, in_fence = None, False
+    for offset, line in enumerate(lesson.body.split("\n")):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence and line.strip() == "$$":
+            opened = None if opened is not None else lesson.body_line + offset
+    return opened
 
 
 def is_planned(item: Lesson | PlannedLesson) -> bool:
@@ -356,9 +383,11 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     # Only now does `out` hold every file the site will have.
     for lesson in series.lessons:
         check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
+        check_reference_urls(lesson, out, config.base_path, root)
 
 
-LOCAL_URL = re.compile(r'\b(?:href|src)="([^"]*)"')
+# href= and src= in Markdown's output and in raw HTML, with double, single or no quotes.
+LOCAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 
 
 def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
@@ -367,30 +396,46 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
     `site` is the finished staging folder; the page is `site/<slug>/index.html`. A broken
     one is reported at the lesson.md line where its URL is written.
     """
-    from urllib.parse import unquote, urlsplit
-
-    page_dir = site / lesson.slug
-    for raw in dict.fromkeys(html.unescape(u) for u in LOCAL_URL.findall(body)):
-        parts = urlsplit(raw)
-        if parts.scheme or parts.netloc or not parts.path:
-            continue  # another site, mailto:, data:, or an anchor on this page
-        path = unquote(parts.path)
-        if path.startswith("/"):  # absolute: only meaningful under the site's base path
-            target = site / path[len(base_path):] if path.startswith(base_path) else None
-        else:
-            target = page_dir / path
-        if target is not None:
-            target = Path(os.path.normpath(target))
-            if target.is_dir():
-                target = target / "index.html"
-        if target is None or site.resolve() not in [target.resolve(), *target.resolve().parents] \
-                or not target.is_file():
-            lines = lesson.source.read_text(encoding="utf-8").split("\n")
+    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
+    for raw in dict.fromkeys(html.unescape("".join(groups)) for groups in LOCAL_URL.findall(body)):
+        if missing_site_file(raw, site, lesson.slug, base_path):
             line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
             raise BuildError(location(lesson.source, line, root),
                              f"'{raw}' points to no file of the built site",
                              f"fix the path; it is relative to the page {lesson.slug}/index.html, and only "
                              "lesson pages, their widget data, videos and static/ are published")
+
+
+def check_reference_urls(lesson: Lesson, site: Path, base_path: str, root: Path) -> None:
+    """A reference's url, when it is a path of this site, must name a file the site contains."""
+    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
+    for ref in lesson.meta.get("references", []):
+        url = str(ref.get("url") or "")
+        if url and missing_site_file(url, site, lesson.slug, base_path):
+            line = next((i for i, text in enumerate(lines[:lesson.body_line], 1) if url in text), None)
+            raise BuildError(location(lesson.source, line, root),
+                             f"reference url '{url}' points to no file of the built site",
+                             "give a full https:// address, or a path of the site relative to the lesson page")
+
+
+def missing_site_file(raw: str, site: Path, slug: str, base_path: str) -> bool:
+    """True if the URL, read from page `<slug>/index.html`, is a path of this site naming no file of it."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path:
+        return False  # another site, mailto:, data:, or an anchor on this page
+    path = unquote(parts.path)
+    if path.startswith("/"):  # absolute: only meaningful under the site's base path
+        target = site / path[len(base_path):] if path.startswith(base_path) else None
+    else:
+        target = site / slug / path
+    if target is not None:
+        target = Path(os.path.normpath(target))
+        if target.is_dir():
+            target = target / "index.html"
+    return (target is None or site.resolve() not in [target.resolve(), *target.resolve().parents]
+            or not target.is_file())
 
 
 def _copy(source: Path, target: Path) -> None:
