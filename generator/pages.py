@@ -266,8 +266,8 @@ class PageRenderer:
         page = self._render_lesson(lesson)
         if len(page) > MAX_PAGE_BYTES:
             raise BuildError(location(lesson.source, None, self.root),
-                             f"the page would be {len(page) // 1024 // 1024} MB, over the limit of "
-                             f"{MAX_PAGE_BYTES // 1024 // 1024} MB", "look for a runaway fact format or embed")
+                             f"the page would be {len(page) // 1024} KB, over the limit of "
+                             f"{MAX_PAGE_BYTES // 1024} KB", "look for a runaway fact format or embed")
         return page
 
     def _render_lesson(self, lesson: Lesson) -> str:

@@ -254,3 +254,47 @@ def test_optional_front_matter_keys_are_optional_and_a_bom_is_accepted(good_proj
     assert result.returncode == 0, result.stderr
     page = (project / "build" / "site" / "01-tiny-lesson" / "index.html").read_text()
     assert "A tiny lesson" in page and 'id="prerequisites"' not in page and 'id="references"' not in page
+
+
+SMALL_PAGE_LIMIT = """
+import sys
+import generator.pages as pages
+pages.MAX_PAGE_BYTES = 4096  # the fixture's page is larger: it must be refused
+from generator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_page_over_the_size_limit_is_one_line(good_project, tmp_path):
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT, tree_digest
+
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    before = tree_digest(project / "build" / "site")
+    edit(project / LESSON / "lesson.md", "## The formula", "## The formula, again")
+    env = dict(os.environ, SITE_COMMIT="0123456789abcdef", SITE_COMMIT_DATE="2026-01-02T03:04:05+00:00")
+    result = subprocess.run([sys.executable, "-c", SMALL_PAGE_LIMIT, "--root", str(project), "build", "--quality",
+                             "draft"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.strip().split("\n") if not line.startswith("[")]
+    assert len(lines) == 1 and re.fullmatch(rf"error: {LESSON}/lesson\.md: the page would be \d+ KB, over the limit "
+                                            "of 4 KB; look for a runaway fact format or embed", lines[0]), result.stderr
+    assert tree_digest(project / "build" / "site") == before
+
+
+def test_readme_states_the_time_limits_the_code_applies():
+    import re
+
+    from generator.render import DEFAULT_SCENE_TIMEOUT
+    from generator.training import DEFAULT_RUN_TIMEOUT
+    from tests.helpers import ROOT
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert int(re.search(r"A run that takes longer than (\d+) minutes", readme)[1]) * 60 == DEFAULT_RUN_TIMEOUT
+    assert int(re.search(r"A scene may take (\d+) minutes", readme)[1]) * 60 == DEFAULT_SCENE_TIMEOUT
