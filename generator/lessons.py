@@ -212,19 +212,16 @@ def lesson_asset_files(folder_path: Path, root: Path) -> list[Path]:
     folder) could publish anything on the machine, so it is refused, not skipped.
     """
     found = []
-    inside = folder_path.resolve()
-    for folder, subfolders, files in os.walk(folder_path):  # never descends into linked folders
+    for folder, subfolders, files in os.walk(folder_path):  # os.walk lists a linked folder, never enters it
         for name in sorted(subfolders + files):
             path = Path(folder) / name
-            if name in subfolders and not path.is_symlink():
-                continue
-            if not (path.is_symlink() or name in subfolders) and Path(name).suffix.lower() not in LESSON_ASSET_SUFFIXES:
-                continue
-            if path.is_symlink() or not is_regular_file(path) or inside not in path.resolve().parents:
+            published = name in files and path.suffix.lower() in LESSON_ASSET_SUFFIXES
+            if path.is_symlink() or (published and not is_regular_file(path)):
                 raise BuildError(location(path, None, root), "is a symbolic link or not a regular file; "
                                  "only regular files inside the lesson folder are published",
                                  "replace it with a copy of the file, or move it out of content/")
-            found.append(path)
+            if published:
+                found.append(path)
     return sorted(found)
 
 
