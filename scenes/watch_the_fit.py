@@ -145,7 +145,7 @@ class WatchTheFit(ThemedScene):
         self.wait(2.5)
 
         # After it: training loss keeps falling while validation loss rises.
-        self.say("From here the training loss keeps falling but the validation loss rises: "
+        self.say("From here the training loss goes on down, with spikes, while the validation loss rises: "
                  "the curve bends to fit the noise.")
         self.play(progress.animate.set_value(len(steps) - 1), run_time=SWEEP_SECONDS * (1 - share), rate_func=linear)
         self.wait(3.5)

@@ -334,7 +334,9 @@ def test_claim_validation_turns_up_after_the_best_epoch(records):
     """"It is lowest at epoch [[overfit.best_epoch]] ([[overfit.best_val_loss]]), then climbs to
     [[overfit.final_val_loss]], [[overfit.val_rise]] times its best: from then on, each step that
     fits the training points more closely, noise included, makes the predictions on new points
-    worse on the whole.\""""
+    worse on the whole." And the watch-the-fit film's caption (scenes/watch_the_fit.py): "From here
+    the training loss goes on down, with spikes, while the validation loss rises: the curve bends to
+    fit the noise.\""""
     rec = records["overfit"]
     facts, s = rec["facts"], rec["series"]
     best = s["step"].index(facts["best_epoch"])
