@@ -45,9 +45,9 @@ class WatchTheFit(ThemedScene):
         losses = np.concatenate([train_loss, val_loss])
         l_lo, l_hi = math.floor(math.log10(losses.min()) * 2) / 2, math.ceil(math.log10(losses.max()) * 2) / 2
         # y is log10(loss) - l_lo, so the axes cross at the bottom-left corner.
-        loss_axes = Axes(x_range=[0, log_epoch(epochs[-1]), 1], y_range=[0, l_hi - l_lo, 0.5], x_length=5.0,
+        loss_axes = Axes(x_range=[0, log_epoch(epochs[-1]), 1], y_range=[0, l_hi - l_lo, 0.5], x_length=4.6,
                          y_length=3.5, axis_config=axis_style, x_axis_config={"include_ticks": False},
-                         y_axis_config={"include_ticks": False}).move_to([3.75, 0.1, 0])
+                         y_axis_config={"include_ticks": False}).move_to([3.5, 0.1, 0])
 
         def fit_point(x: float, y: float):
             return fit_axes.c2p(x, min(max(y, y_lo), y_hi))  # a wild early curve stays in its panel

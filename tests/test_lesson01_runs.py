@@ -629,3 +629,15 @@ def test_claim_every_network_is_downloadable_and_linked():
     lesson = (ROOT / "content" / LESSON / "lesson.md").read_text()
     linked = set(re.findall(r"downloads/([\w]+)/", lesson))
     assert {"by_hand", "overfit", "stop_patience_100", "decay_1e_2", "dropout_0_5"} <= linked
+
+
+@pytest.mark.slow
+def test_claim_film_and_page_count_settling_the_same_way(records, built_site):
+    """The gradient-descent film's closing caption ("Within 0.02 of w* for good: lr 0.25: 4 steps,
+    lr 0.6: 24 steps") and the page's "settles after [[lr_good.settle_steps]] steps" read one record."""
+    captions = (built_site / "video" / "gradient-descent-light.vtt").read_text()
+    tolerance = records["lr_good"]["facts"]["settle_tolerance"]
+    assert f"Within {tolerance:g} of w* for good" in captions
+    for name in ("lr_good", "lr_oscillate"):
+        facts = records[name]["facts"]
+        assert f"lr {facts['lr']:g}: {facts['settle_steps']} steps" in captions, name
