@@ -185,3 +185,30 @@ def test_next_gives_each_lesson_its_reason(built_site, lesson):
     assert "loss function knows physics" in reasons["05"]
     for number, why in reasons.items():
         assert f'<p class="next-why">{why}</p>' in section, number
+
+
+@pytest.mark.slow
+def test_the_player_slider_moves_through_the_whole_run(page, server, built_site):
+    """Every slider step is a snapshot; together they reach the last epoch with no leap.
+
+    Walking the slider with the keyboard from Home to End, each step moves the epoch by
+    one or by at most 0.1 decades on log10(epoch + 1), and the last step shows the last epoch.
+    """
+    import math
+
+    tab, watch = page
+    tab.goto(server.url(f"{SLUG}/index.html"))
+    tab.wait_for_selector("figure[data-widget='overfit-player'][data-ready='true']")
+    player = tab.locator("figure[data-widget='overfit-player']").first
+    data = json.loads((built_site / SLUG / "data" / "overfit-player--overfit.json").read_text())
+    slider = player.locator("input[type=range]")
+    slider.focus()
+    tab.keyboard.press("Home")
+    seen = [int(player.get_attribute("data-epoch"))]
+    for _ in range(len(data["snapshots"]["epoch"]) - 1):
+        tab.keyboard.press("ArrowRight")
+        seen.append(int(player.get_attribute("data-epoch")))
+    assert seen[0] == 0 and seen[-1] == data["epochs"]
+    for a, b in zip(seen, seen[1:]):
+        assert b == a + 1 or 0 < math.log10(b + 1) - math.log10(a + 1) <= 0.1 + 1e-12, (a, b)
+    assert watch.errors == []
