@@ -105,11 +105,17 @@ class ThemedScene(Scene):
         band_top = -frame / 2 + CAPTION_BAND * frame
         min_font_size = MIN_TEXT_EM * frame / EM_PER_FONT_SIZE
         for mob in self.mobjects:
-            for part in mob.get_family():
-                if isinstance(part, Text) and part.font_size < min_font_size - 1e-6 and _visible(part):
-                    raise LayoutError(f"{type(self).__name__}: text {part.text!r} is font_size {part.font_size:.0f}"
+            family = mob.get_family()
+            texts = [part for part in family if isinstance(part, Text)]
+            in_text = {id(glyph) for text in texts for glyph in text.get_family()}
+            for text in texts:
+                if text.font_size < min_font_size - 1e-6 and _visible(text):
+                    raise LayoutError(f"{type(self).__name__}: text {text.text!r} is font_size {text.font_size:.0f}"
                                       f"; use at least {min_font_size:.0f} so it reads at 390 px wide")
-                if self.cues and part.has_points() and _visible(part) and part.get_bottom()[1] < band_top - 1e-6:
+            # A text is judged whole (named by its letters); other shapes one by one.
+            shapes = texts + [part for part in family if id(part) not in in_text and part.has_points()]
+            for part in shapes:
+                if self.cues and _visible(part) and part.get_bottom()[1] < band_top - 1e-6:
                     what = part.text if isinstance(part, Text) else type(part).__name__
                     raise LayoutError(f"{type(self).__name__}: {what!r} reaches y = {part.get_bottom()[1]:.2f}, into "
                                       f"the caption band (below {band_top:.2f}) while a caption shows; move it up")

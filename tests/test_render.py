@@ -173,8 +173,7 @@ def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_record
 
 
 @pytest.mark.parametrize("body, problem", [
-    ("""self.say("A caption.")
-        self.play(FadeIn(label("low", size=30).move_to([0, -3.5, 0])))""",
+    ("""self.say("A caption."); self.play(FadeIn(label("low", size=30).move_to([0, -3.5, 0])))""",
      r"'low' reaches y = -3\.\d+, into the caption band"),
     ("""self.play(FadeIn(label("tiny", size=16)))""", r"text 'tiny' is font_size 16; use at least 23"),
     ("""self.say("A caption that goes on " * 8)""", r"characters; keep it under"),
