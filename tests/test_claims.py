@@ -64,5 +64,5 @@ def test_same_seed_same_record():
     specs = {s.name: s for s in load_experiments(EXPERIMENTS, ROOT)}
     import dataclasses
 
-    short = dataclasses.replace(specs["overfit"], config={**specs["overfit"].config, "epochs": 30, "snapshots": 10})
+    short = dataclasses.replace(specs["overfit"], config={**specs["overfit"].config, "epochs": 30, "snapshots": 20})
     assert execute(short) == execute(short)

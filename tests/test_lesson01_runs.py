@@ -643,3 +643,10 @@ def test_claim_film_and_page_count_settling_the_same_way(records, built_site):
     for name in ("lr_good", "lr_oscillate"):
         facts = records[name]["facts"]
         assert f"lr {facts['lr']:g}: {facts['settle_steps']} steps" in captions, name
+
+
+def test_too_few_snapshots_to_cover_the_run_is_an_error(experiments):
+    """Rather than leap over part of the run, snapshot_epochs refuses a count that cannot cover it."""
+    with pytest.raises(ValueError, match="cannot cover 6000 epochs"):
+        experiments["snapshot_epochs"](6000, 20)
+    assert len(experiments["snapshot_epochs"](6000, 60)) <= 60
