@@ -335,7 +335,7 @@ def leakage(rec, *, seed: int, seeds: list, samples: int, keep: int, features: l
 # A regression tree on the diabetes data (442 patients, 10 standardised columns), its
 # depth from 1 to 12, each scored by 5-fold cross-validated mean squared error.
 # Measured over seeds 0-4: the validation error is lowest at depth 2 every time
-# (3,735-4,142), 15-20% below depth 1 and far below depth 12 (6,379-7,087), which is
+# (3,735-4,142), 16-19% below depth 1 and far below depth 12 (6,379-7,087), which is
 # worse than always predicting the mean (5,935-5,974), while the training error falls
 # all the way to 42-115. 0.9 s of CPU for the five seeds.
 DEPTHS = list(range(1, 13))
