@@ -28,7 +28,8 @@ FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
     "summary": (str, True, "one sentence for the index page and the description meta"),
     "prerequisites": (list, False, "what the reader should know already (list of short strings)"),
     "next": (list, False, "numbers of the lessons to read next, as strings like '02'"),
-    "references": (list, False, "works cited: each {text: ..., url: ...} (url optional)"),
+    "references": (list, False, "works cited: each {text: ..., url: ..., key: ...} (url and key optional; "
+                                "cite one in the text as [@key])"),
     "poster": (str, False, "the video scene whose poster is the lesson's thumbnail"),
 }
 SERIES_KEYS = {"title", "tagline", "planned"}
@@ -176,6 +177,13 @@ def _line_of_key(text: str, key: str, offset: int = 0) -> int | None:
     return None
 
 
+def _line_containing_text(text: str, needle: str, offset: int = 0) -> int | None:
+    for i, line in enumerate(text.split("\n"), 1):
+        if needle in line:
+            return i + offset
+    return None
+
+
 def _key_line(lesson: Lesson, key: str) -> int | None:
     return _line_of_key(lesson.source.read_text(encoding="utf-8"), key)
 
@@ -194,11 +202,22 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
     for key, (_, required, meaning) in FRONT_MATTER.items():
         if required and not meta.get(key):
             raise BuildError(location(source, 1, root), f"front matter lacks '{key}'", f"add {key}: {meaning}")
+    keys: set[str] = set()
     for i, ref in enumerate(meta.get("references", [])):
-        if not (isinstance(ref, dict) and "text" in ref and set(ref) <= {"text", "url"}):
+        if not (isinstance(ref, dict) and "text" in ref and set(ref) <= {"text", "url", "key"}):
             raise BuildError(location(source, _line_of_key(text, "references", 1), root),
-                             f"reference {i + 1} must be a mapping with 'text' and optional 'url'",
-                             "write '- text: ...' and '  url: ...'")
+                             f"reference {i + 1} must be a mapping with 'text' and optional 'url' and 'key'",
+                             "write '- text: ...', '  url: ...' and '  key: ...'")
+        key = ref.get("key")
+        if key is not None:
+            key_line = _line_containing_text(text, f"key: {key}", 1) or _line_of_key(text, "references", 1)
+            if not (isinstance(key, str) and re.fullmatch(r"[\w:-]+", key)):
+                raise BuildError(location(source, key_line, root), f"reference key {key!r} is not a single word",
+                                 "use letters, digits, '-', '_' or ':', like kingma2015")
+            if key in keys:
+                raise BuildError(location(source, key_line, root), f"reference key '{key}' is used twice",
+                                 "give each reference its own key")
+            keys.add(key)
     meta["next"] = [f"{int(n):02d}" if str(n).isdigit() else str(n) for n in meta.get("next", [])]
 
 

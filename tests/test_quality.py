@@ -269,7 +269,10 @@ def test_pages_workflow_builds_with_make_site_and_deploys():
     assert triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
     build_job, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
     runs = [step.get("run", "") for step in build_job["steps"]]
-    assert "make site BASE_PATH=/${{ github.event.repository.name }}/" in runs
+    assert ("make site BASE_PATH=/${{ github.event.repository.name }}/ SITE_URL=${{ steps.pages.outputs.base_url }}/"
+            in runs)
+    ids = [step.get("id") for step in build_job["steps"]]
+    assert ids.index("pages") < runs.index(next(r for r in runs if r.startswith("make site")))
     uses = [step.get("uses", "").split("@")[0] for step in build_job["steps"]]
     assert uses.index("actions/cache") < uses.index("") < uses.index("actions/upload-pages-artifact")
     cache = next(s for s in build_job["steps"] if s.get("uses", "").startswith("actions/cache"))
