@@ -12,6 +12,8 @@ literal and no path. To preview a scene by hand, write such a file and run
 Captions: a scene calls `self.say("...")` when something new appears on screen. The cue
 starts at that moment of the video and lasts until the next one (the last until the end),
 so the captions follow the animation's real timing without hand-kept timestamps.
+Chapters work the same way: `self.chapter("Title")` opens a section of the video that the
+page lists, so a reader can jump to it.
 """
 from __future__ import annotations
 
@@ -64,10 +66,15 @@ class ThemedScene(Scene):
         self.c = colors()
         self.camera.background_color = self.c["background"]
         self.cues: list[tuple[float, str]] = []
+        self.chapters: list[tuple[float, str]] = []
 
     def say(self, text: str) -> None:
         """Start a caption cue now; it runs until the next cue or the end of the video."""
         self.cues.append((float(self.renderer.time), text))
+
+    def chapter(self, title: str) -> None:
+        """Open a chapter now; it runs until the next chapter or the end of the video."""
+        self.chapters.append((float(self.renderer.time), title))
 
 
 def node(text: str, radius: float = 0.42, color: str = "accent", size: float = 22) -> VGroup:

@@ -103,6 +103,7 @@ class GradientDescent(ThemedScene):
         rule = label("each step:  w ← w − lr × dL/dw", size=18, color="muted")
         rule.move_to([panel_left, 2.75, 0], aligned_edge=LEFT)
 
+        self.chapter("The loss as a function of w")
         self.say(f"With b fixed at {num(const['b'], 2)}, the loss as a function of the weight w is a parabola.")
         self.play(FadeIn(title), Create(axes), FadeIn(ticks), FadeIn(w_name), FadeIn(l_name))
         self.play(Create(curve), run_time=1.5)
@@ -114,6 +115,7 @@ class GradientDescent(ThemedScene):
             if index > 0:
                 # The earlier run's readout makes way; its path stays, dimmed, for comparison.
                 self.play(FadeOut(readout), path.animate.fade(0.3), run_time=0.6)
+            self.chapter(f"Learning rate {rate(run['const']['lr'])}")
             readout, path = self.replay(run, point, loss_at, panel_left, rule if index == 0 else None)
             entry = VGroup(Dot(radius=0.08, color=c[run["token"]]),
                            label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=18,
@@ -131,6 +133,7 @@ class GradientDescent(ThemedScene):
             lines.append(f"  lr {rate(run['const']['lr'])}: {close_at}")
         summary = label("\n".join(lines), size=18, color="text", line_spacing=0.8)
         summary.next_to(legend, DOWN, buff=0.45, aligned_edge=LEFT)
+        self.chapter("Comparing the rates")
         self.say("Both reach the bottom. " + lines[0][0].upper() + lines[0][1:-1] + ": "
                  + ", ".join(line.strip() for line in lines[1:]) + ".")
         self.play(FadeIn(summary))
