@@ -1,0 +1,66 @@
+"""Screenshots of every page of a built site at 1280 and 390 px wide, in both themes.
+
+    .venv/bin/python tests/screenshots.py [SITE] [OUT]    # default build/site -> build/screenshots
+
+`make bench` calls `take_screenshots`. Each page is shot whole, then cut into parts one
+screen high (a long lesson as one tall image is too small to read), named
+<page>-<width>-<theme>-<part>.png. Widgets and videos are given time to draw first.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
+
+VIEWPORTS = {1280: 800, 390: 844}
+THEMES = ("light", "dark")
+
+
+def page_names(site: Path) -> list[str]:
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if "pagefind" not in p.parts)
+
+
+def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> list[Path]:
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    site = site.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    server = SiteServer(site, "/")
+    written = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            for width, height in VIEWPORTS.items():
+                for theme in THEMES:
+                    context = browser.new_context(viewport={"width": width, "height": height},
+                                                  color_scheme=theme, device_scale_factor=1)
+                    tab = context.new_page()
+                    for rel in pages or page_names(site):
+                        tab.goto(server.url(rel), wait_until="networkidle")
+                        tab.wait_for_timeout(400)  # widgets draw after their data arrives
+                        shot = Image.open(io.BytesIO(tab.screenshot(full_page=True)))
+                        stem = rel.replace("/index.html", "").replace(".html", "").replace("/", "_")
+                        for part, top in enumerate(range(0, shot.height, height), 1):
+                            path = out / f"{stem}-{width}-{theme}-{part:02d}.png"
+                            shot.crop((0, top, width, min(top + height, shot.height))).save(path)
+                            written.append(path)
+                    context.close()
+            browser.close()
+    finally:
+        server.close()
+    return written
+
+
+if __name__ == "__main__":
+    site = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "site"
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "build" / "screenshots"
+    print(f"wrote {len(take_screenshots(site, out))} screenshots into {out}")
