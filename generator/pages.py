@@ -74,11 +74,13 @@ class LessonAssets:
     records: dict[str, Path] = field(default_factory=dict)
 
 
-def csp(script_hashes: list[str]) -> str:
+def csp(script_hashes: list[str], style_hashes: list[str] = ()) -> str:
     # 'wasm-unsafe-eval' lets the search page compile Pagefind's WebAssembly index reader
-    # (static/pagefind/, served from the site itself); it allows no JavaScript eval().
+    # (pagefind/, served from the site itself); it allows no JavaScript eval().
     scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *[f"'sha256-{h}'" for h in script_hashes]])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+    # The one stylesheet is inlined in every page (no render-blocking request); its hash lets it in.
+    styles = " ".join(["'self'", *[f"'sha256-{h}'" for h in style_hashes]])
+    return (f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
             "media-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
             "form-action 'none'")
 
@@ -184,8 +186,9 @@ def theme_css() -> str:
 def stylesheet(templates: Path) -> str:
     """The site's one stylesheet: palette, code colours, layout, and the print rules.
 
-    One small file is a single render-blocking request; comments and runs of blank space
-    are dropped (the sources in templates/static/css/ keep them).
+    Pages carry it inline (about 4 KB gzipped), so the first paint waits for no second
+    request; comments and runs of blank space are dropped (the sources in
+    templates/static/css/ keep them).
     """
     css_dir = templates / "static" / "css"
     parts = [theme_css(), code_css(), (css_dir / "site.css").read_text(encoding="utf-8")]
@@ -226,8 +229,16 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self._facts: dict[str, dict[str, Any]] = {}
-        self.env.globals.update(site=series, config=config, csp=csp([script_hash(THEME_BOOT_SCRIPT)]),
-                                theme_boot_script=THEME_BOOT_SCRIPT)
+        css = stylesheet(templates)
+
+        def page_css(prefix: str) -> str:
+            """The stylesheet for a page at `prefix` from the site root: inline, its font URLs
+            must be relative to the page, not to static/css/."""
+            return css.replace('url("../', f'url("{prefix}static/')
+
+        self.env.globals.update(site=series, config=config, theme_boot_script=THEME_BOOT_SCRIPT, page_css=page_css,
+                                page_csp=lambda prefix: csp([script_hash(THEME_BOOT_SCRIPT)],
+                                                            [script_hash(page_css(prefix))]))
         self.env.filters["breakable_url"] = breakable_url
         self.env.filters["clock"] = clock
         self.bodies: dict[str, str] = {}  # slug -> rendered body, for check_local_links
@@ -429,8 +440,7 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     renderer.env.tests["planned"] = is_planned
     static_out = out / "static"
     shutil.copytree(templates / "static", static_out)
-    (static_out / "css" / "print.css").unlink(missing_ok=True)  # folded into the one stylesheet
-    (static_out / "css" / "site.css").write_text(stylesheet(templates))
+    shutil.rmtree(static_out / "css")  # inlined into every page (PageRenderer.inline_css)
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))

@@ -27,7 +27,8 @@ function show(video, theme) {
     resume.set(video, { time: video.currentTime, playing: !video.paused && !video.ended });
   }
   video.dataset.theme = theme;
-  video.poster = variant(video, "poster", theme);
+  // The poster is a full frame: fetched only once the video comes near the screen.
+  if (video.dataset.near) video.poster = variant(video, "poster", theme);
   let track = video.querySelector("track");
   if (!track) {
     track = document.createElement("track");
@@ -88,6 +89,16 @@ function setUpTools(figure, video) {
   });
 }
 
+const nearScreen = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    if (!entry.isIntersecting) continue;
+    const video = entry.target;
+    nearScreen.unobserve(video);
+    video.dataset.near = "true";
+    video.poster = variant(video, "poster", currentTheme());
+  }
+}, { rootMargin: "600px 0px" });
+
 export function setUpVideos() {
   const videos = [...document.querySelectorAll("video[data-src-light][data-src-dark]")];
   for (const video of videos) {
@@ -95,6 +106,7 @@ export function setUpVideos() {
     video.autoplay = false;
     video.addEventListener("loadedmetadata", () => restorePosition(video));
     show(video, currentTheme());
+    nearScreen.observe(video);
     setUpTools(video.closest("figure"), video);
   }
   document.addEventListener("themechange", (event) => {
