@@ -215,7 +215,8 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
                 raise BuildError(location(source, key_line, root), f"reference key {key!r} is not a single word",
                                  "use letters, digits, '-', '_' or ':', like kingma2015")
             if key in keys:
-                raise BuildError(location(source, key_line, root), f"reference key '{key}' is used twice",
+                again = [i + 2 for i, line in enumerate(text.split("\n")) if f"key: {key}" in line][-1:] or [key_line]
+                raise BuildError(location(source, again[0], root), f"reference key '{key}' is used twice",
                                  "give each reference its own key")
             keys.add(key)
     meta["next"] = [f"{int(n):02d}" if str(n).isdigit() else str(n) for n in meta.get("next", [])]
