@@ -46,6 +46,12 @@ def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> l
                     tab = context.new_page()
                     for rel in pages or page_names(site):
                         tab.goto(server.url(rel), wait_until="networkidle")
+                        # Scroll down as a reader would, so lazy posters and figures load.
+                        for y in range(0, tab.evaluate("document.body.scrollHeight"), height):
+                            tab.evaluate(f"window.scrollTo(0, {y})")
+                            tab.wait_for_timeout(20)
+                        tab.evaluate("window.scrollTo(0, 0)")
+                        tab.wait_for_load_state("networkidle")
                         tab.wait_for_timeout(400)  # widgets draw after their data arrives
                         shot = Image.open(io.BytesIO(tab.screenshot(full_page=True)))
                         stem = rel.replace("/index.html", "").replace(".html", "").replace("/", "_")
