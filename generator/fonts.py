@@ -46,7 +46,7 @@ def faces(templates: Path) -> list[Face]:
 
 # Everything a chart label, a readout or the site's own chrome may print.
 ALWAYS_TEXT = ({chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
-               | set("‐‑–—‘’‚“”„•…′″‹›€→←↑↓−×÷≈≠≤≥·∂√∞∑αβγδεηθλμπσφω☀☾✓"))
+               | set("‐‑–—‘’‚“”„•…′″‹›€→←↑↓−×÷≈≠≤≥·∂√∞∑αβγδεηθλμπσφω✓"))
 ALWAYS_MATH = set(" 0123456789+-=()[]{}.,")
 
 MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)

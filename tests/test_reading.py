@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITE_URL, PageWatch
+from tests.conftest import ROOT, SITE_URL, PageWatch
 
 pytestmark = pytest.mark.browser
 
@@ -307,3 +307,61 @@ def test_lesson_page_weight_within_budget(open_lesson):
         body = response.body()
         total += len(body) if name.endswith((".png", ".webp")) else len(gzip.compress(body, mtime=0))
     assert 10_000 < total <= PAGE_BUDGET_GZIP, f"{total} bytes"
+
+
+# --------------------------------------------------------------------------- build-time pieces
+def test_subset_fonts_hold_every_character_the_pages_show(built_site):
+    from fontTools.ttLib import TTFont
+
+    from generator import fonts
+
+    pages = [p.read_text(encoding="utf-8") for p in built_site.rglob("*.html") if "pagefind" not in p.parts]
+    wanted = fonts.characters(pages)
+    math_shown = set("".join(fonts.math_text(page) for page in pages))
+    assert math_shown and math_shown <= wanted["math"]
+    sources = {face.output: face.source for face in fonts.faces(ROOT / "templates")}
+    for name, kind in [("text-regular.woff2", "text"), ("text-bold.woff2", "text"), ("math.woff2", "math")]:
+        cmap = TTFont(str(built_site / "static" / "fonts" / name)).getBestCmap()
+        has = TTFont(str(sources[name])).getBestCmap()  # what the full face could give
+        dropped = sorted(c for c in wanted[kind] if ord(c) in has and ord(c) not in cmap)
+        assert dropped == [], f"the subset {name} dropped {dropped}"
+        assert len(cmap) < len(has) / 4, f"{name} is hardly subset"
+    font = TTFont(str(built_site / "static" / "fonts" / "math.woff2"))
+    assert "MATH" in font, "the math subset lost its MATH table"
+    assert not (built_site / "static" / "fonts" / "latinmodern-math.woff2").exists(), "the full face is published"
+
+
+def test_code_colours_are_written_once_per_theme():
+    from generator import pages, theme
+
+    css = pages.stylesheet(Path(__file__).resolve().parent.parent / "templates")
+    rules = pages._code_rules()
+    light_keyword = rules["k"]["light"]["color"]
+    # Once as the light value, once more in the print block (which prints the light palette).
+    assert css.count(light_keyword) == 2, css.count(light_keyword)
+    assert css.count(theme.tokens("dark")["background"]) == 2  # system-dark fallback and chosen dark
+    assert ".highlight .k," in css and "var(--code-" in css
+
+
+def test_footnotes_become_margin_notes():
+    from generator.markdown_ext import footnotes_to_sidenotes
+    import markdown
+
+    html = markdown.markdown("A claim[^a] and another[^b], and the first again[^a].\n\n"
+                             "[^a]: First, *emphasised*.\n[^b]: Second.", extensions=["footnotes"])
+    out = footnotes_to_sidenotes(html)
+    assert 'class="footnote"' not in out and "<hr" not in out
+    assert out.count('class="sidenote"') == 2 and out.count('class="sidenote-ref"') == 3
+    assert re.search(r'<p>A claim<sup class="sidenote-ref"[^>]*>.*?</sup><span class="sidenote" id="sn-1" '
+                     r'role="note"><span class="sidenote-number">1</span> First, <em>emphasised</em>\.</span>', out)
+
+
+def test_urls_wrap_only_at_slashes_and_dots():
+    from generator.pages import breakable_url
+
+    out = str(breakable_url("https://jmlr.org/papers/v15/srivastava14a.html?x=1&y=2"))
+    assert out.replace("<wbr>", "") == "https://jmlr.org/papers/v15/srivastava14a.html?x=1&amp;y=2"
+    # Every break opportunity follows a slash or comes before a separator, never inside a word.
+    assert out.count("<wbr>") >= 8
+    assert all(m.group(1) == "/" or re.match(r"[.?#&=_-]", m.group(2))
+               for m in re.finditer(r"(.)<wbr>(.)", out)), out
