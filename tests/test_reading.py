@@ -203,12 +203,13 @@ def test_only_the_current_themes_video_files_are_fetched(open_lesson, scheme):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_without_javascript_the_poster_follows_the_system_theme(open_lesson, scheme):
-    tab, watch = open_lesson(WIDTHS["desktop"], scheme, javascript=False)
-    scroll_through(tab)
-    posters = [u.rsplit("/", 1)[1] for u in watch.requests if u.endswith(".webp")]
-    assert posters and all(p.endswith(f"-{scheme}.webp") for p in posters), posters
-    shown = tab.evaluate("[...document.querySelectorAll('.video-poster')].map(i => i.currentSrc)")
-    assert shown and all(src.endswith(f"-{scheme}.webp") for src in shown)
+    tab, _ = open_lesson(WIDTHS["desktop"], scheme, javascript=False)
+    shown = tab.evaluate("""() => [...document.querySelectorAll('figure.video video')]
+        .filter(v => v.getBoundingClientRect().height > 0)
+        .map(v => [v.poster, v.querySelector('source').src])""")
+    assert len(shown) == tab.locator("figure.video").count() >= 3, "one player per video is shown"
+    for poster, source in shown:
+        assert poster.endswith(f"-{scheme}.webp") and source.endswith(f"-{scheme}.mp4"), (poster, source)
 
 
 def test_chapters_seek_and_transcript_is_under_the_video(open_lesson):
