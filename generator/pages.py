@@ -231,14 +231,14 @@ class PageRenderer:
         self._facts: dict[str, dict[str, Any]] = {}
         css = stylesheet(templates)
 
-        def page_css(prefix: str) -> str:
-            """The stylesheet for a page at `prefix` from the site root: inline, its font URLs
-            must be relative to the page, not to static/css/."""
-            return css.replace('url("../', f'url("{prefix}static/')
+        def page_css(prefix: str, extra: str = "") -> str:
+            """The styles of a page at `prefix` from the site root: the stylesheet, whose font
+            URLs must be relative to the page once inline, then `extra` (its widgets' CSS)."""
+            return css.replace('url("../', f'url("{prefix}static/') + extra
 
         self.env.globals.update(site=series, config=config, theme_boot_script=THEME_BOOT_SCRIPT, page_css=page_css,
-                                page_csp=lambda prefix: csp([script_hash(THEME_BOOT_SCRIPT)],
-                                                            [script_hash(page_css(prefix))]))
+                                page_csp=lambda prefix, extra="": csp([script_hash(THEME_BOOT_SCRIPT)],
+                                                                      [script_hash(page_css(prefix, extra))]))
         self.env.filters["breakable_url"] = breakable_url
         self.env.filters["clock"] = clock
         self.bodies: dict[str, str] = {}  # slug -> rendered body, for check_local_links
@@ -311,6 +311,8 @@ class PageRenderer:
             exported = assets.widgets[embed_id(embed)]
             return self.env.get_template("partials/widget.html").render(
                 widget=exported, caption=embed.caption, data_url=f"data/{exported.embed_id}.json",
+                figure_size=png_size(exported.figures["light"]),
+                module_url=widget_url(exported.widget, "widget.js"),
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
         if embed.kind == "video":
@@ -363,6 +365,8 @@ class PageRenderer:
             page_url=f"{self.config.site_url}{lesson.slug}/" if self.config.site_url else "",
             social_card=(f"{self.config.site_url}{lesson.slug}/{feeds.CARD_NAME}"
                          if self.config.site_url and lesson.number in self.thumbnails() else ""),
+            widget_css="".join(minify_css(w.css.read_text(encoding="utf-8"))
+                               for w in used_widgets(self.assets.get(lesson.slug)) if w.css is not None),
         )
 
     def contents(self, lesson: Lesson) -> list[dict[str, str]]:
@@ -418,6 +422,28 @@ def clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header (for the img tag's layout box)."""
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
+
+def widget_url(widget, filename: str) -> str:
+    """Where a widget's own file is published, relative to a lesson page: a built-in's
+    under static/widgets/, a lesson's own beside its page."""
+    if widget.lesson is None:
+        return f"../static/widgets/{widget.name}/{filename}"
+    return f"widgets/{widget.name}/{filename}"
+
+
+def used_widgets(assets: "LessonAssets | None") -> list:
+    """The widgets a lesson embeds, each once, in order of first use."""
+    seen = {}
+    for exported in (assets.widgets.values() if assets else []):
+        seen.setdefault(exported.widget.folder, exported.widget)
+    return list(seen.values())
+
+
 def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
 
@@ -451,6 +477,11 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
         for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
             if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
                 _link(asset, folder / asset.relative_to(lesson.folder))
+        for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
+            target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
+            for path in (widget.js, widget.css):
+                if path is not None:
+                    _link(path, target / path.name)
         for exported in lesson_assets.widgets.values():
             _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():
