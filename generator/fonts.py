@@ -112,7 +112,7 @@ def subset(source: Path, chars: set[str]) -> bytes:
     options.notdef_outline = True
     options.hinting = False              # screens scale outlines; hints only add bytes
     options.desubroutinize = True        # compresses better under woff2
-    font = TTFont(str(source))
+    font = TTFont(str(source), recalcTimestamp=False)  # the source's date: two builds give the same bytes
     subsetter = ft_subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(ord(c) for c in chars))
     subsetter.subset(font)
