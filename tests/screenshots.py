@@ -2,13 +2,13 @@
 
     .venv/bin/python tests/screenshots.py [SITE] [OUT]    # default build/site -> build/screenshots
 
-`make bench` calls `take_screenshots`. Each page is shot whole, then cut into parts one
-screen high (a long lesson as one tall image is too small to read), named
+`make bench` calls `take_screenshots`. Each page is shot one screen at a time while
+scrolling down, as a reader sees it (a long lesson as one tall image is too small to read,
+and sticky controls only behave as on a real screen when the page scrolls), named
 <page>-<width>-<theme>-<part>.png. Widgets and videos are given time to draw first.
 """
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -27,7 +27,6 @@ def page_names(site: Path) -> list[str]:
 
 
 def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> list[Path]:
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     site = site.resolve()
@@ -53,11 +52,13 @@ def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> l
                         tab.evaluate("window.scrollTo(0, 0)")
                         tab.wait_for_load_state("networkidle")
                         tab.wait_for_timeout(400)  # widgets draw after their data arrives
-                        shot = Image.open(io.BytesIO(tab.screenshot(full_page=True)))
                         stem = rel.replace("/index.html", "").replace(".html", "").replace("/", "_")
-                        for part, top in enumerate(range(0, shot.height, height), 1):
+                        total = tab.evaluate("document.documentElement.scrollHeight")
+                        for part, top in enumerate(range(0, total, height), 1):
+                            tab.evaluate(f"window.scrollTo(0, {top})")
+                            tab.wait_for_timeout(60)
                             path = out / f"{stem}-{width}-{theme}-{part:02d}.png"
-                            shot.crop((0, top, width, min(top + height, shot.height))).save(path)
+                            path.write_bytes(tab.screenshot())
                             written.append(path)
                     context.close()
             browser.close()
