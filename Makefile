@@ -7,9 +7,11 @@ VENV         := .venv
 PY           := $(VENV)/bin/python
 QUALITY      ?= publish
 BASE_PATH    ?= /
+# Where the site is published (absolute): sitemap.xml, the Atom feed and social cards need it.
+SITE_URL     ?=
 # Cairo and Pango headers build Manim's text renderer; ffmpeg checks videos; DejaVu is
-# the font videos are set in.
-SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-core
+# the font videos are set in; Charis SIL (OFL) is the pages' text face, subset by the build.
+SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-core fonts-sil-charis
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot
 # work offline); the HTML checker runs on Java. Node runs the checker's and Lighthouse's
 # npm packages; asked for only when npm is absent, since a NodeSource nodejs already
@@ -19,7 +21,7 @@ TEST_PKGS    := chromium default-jre-headless $(if $(shell command -v npm),,node
 .PHONY: site test serve clean bench goldens setup test-setup
 
 site: setup
-	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH)
+	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH) --site-url "$(SITE_URL)"
 
 test: test-setup
 	$(PY) -m pytest -q

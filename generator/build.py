@@ -32,6 +32,7 @@ class BuildOptions:
     root: Path
     quality: str = "publish"
     base_path: str = "/"
+    site_url: str = ""               # absolute URL the site is published at (sitemap, feed, social cards)
     workers: int = 2
     out: Path | None = None          # default: <root>/build
 
@@ -44,6 +45,11 @@ class BuildOptions:
             self.base_path = "/" + self.base_path
         if not self.base_path.endswith("/"):
             self.base_path += "/"
+        if self.site_url and not self.site_url.endswith("/"):
+            self.site_url += "/"
+        if self.site_url and not self.site_url.startswith(("https://", "http://")):
+            raise BuildError("--site-url", f"site URL '{self.site_url}' is not absolute",
+                             "give it with its scheme, like https://me.github.io/repo/")
 
     @property
     def content(self) -> Path:
@@ -153,14 +159,14 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     assets = {lesson.slug: pages.LessonAssets(widgets[lesson.slug], _lesson_videos(lesson, videos),
                                               records[lesson.slug])
               for lesson in series.lessons}
-    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality)
+    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality, options.site_url)
     versions = options.out / "sites"
     staging = options.out / f".staging-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        pages.write_site(staging, root, options.templates, series, assets, config, progress)
+        pages.write_site(staging, root, options.templates, series, assets, config, progress, cache)
         publish(staging, versions / site_key, options.site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -267,8 +273,12 @@ def _site_inputs(options, series, records, widgets, videos, commit, commit_date)
     for scene, variants in videos.items():
         for theme_name, files in variants.items():
             inputs[f"video:{scene}-{theme_name}"] = Path(files["video"]).parent.name
-    inputs |= {"palette": palette_fingerprint(), "base_path": options.base_path, "quality": options.quality,
+    inputs |= {"palette": palette_fingerprint(), "base_path": options.base_path, "site_url": options.site_url,
+               "quality": options.quality,
                "commit": commit, "commit_date": commit_date}
+    from generator import fonts, search  # both light: no heavy library
+
+    inputs |= fonts.fingerprints(options.templates) | search.fingerprints()
     # Code embeds read project files: their bytes matter too.
     for lesson in series.lessons:
         for embed in lesson.embeds:

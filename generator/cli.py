@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--why", action="store_true", help="list every output that was rebuilt and why")
     build.add_argument("--base-path", default=os.environ.get("SITE_BASE_PATH", "/"),
                        help="URL path the site is served from, e.g. /my-repo/ on GitHub Pages (default /)")
+    build.add_argument("--site-url", default=os.environ.get("SITE_URL", ""),
+                       help="absolute URL the site is published at, e.g. https://me.github.io/repo/; "
+                            "needed for sitemap.xml, the Atom feed and social cards (left out without it)")
     build.add_argument("--workers", type=int, default=2, help="parallel processes for training and rendering")
 
     serve = commands.add_parser("serve", help="preview build/site on localhost, rebuilding on save",
@@ -88,7 +91,8 @@ def _build(root: Path, args: argparse.Namespace) -> int:
     from generator.progress import Progress
 
     progress = Progress()
-    result = build(BuildOptions(root, quality=args.quality, base_path=args.base_path, workers=args.workers),
+    result = build(BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
+                                workers=args.workers),
                    progress)
     if args.why:
         print("\n".join(result.rebuilt) if result.rebuilt else "Nothing was rebuilt.")

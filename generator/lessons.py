@@ -38,7 +38,8 @@ FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
     "next": (list, False, "the lessons to read next, each {lesson: '02', why: one line on why read it next}; "
                           "the reason lives here, with the lesson that points on, because it depends on what "
                           "the reader just learned (a bare '02' is allowed, without a reason)"),
-    "references": (list, False, "works cited: each {text: ..., url: ...} (url optional)"),
+    "references": (list, False, "works cited: each {text: ..., url: ..., key: ...} (url and key optional; "
+                                "cite one in the text as [@key])"),
     "poster": (str, False, "the video scene whose poster is the lesson's thumbnail"),
 }
 SERIES_KEYS = {"title", "tagline", "planned"}
@@ -266,6 +267,13 @@ def _line_of_key(text: str, key: str, offset: int = 0) -> int | None:
     return None
 
 
+def _line_containing_text(text: str, needle: str, offset: int = 0) -> int | None:
+    for i, line in enumerate(text.split("\n"), 1):
+        if needle in line:
+            return i + offset
+    return None
+
+
 def key_line(lesson: Lesson, key: str) -> int | None:
     return _line_of_key(lesson.source.read_text(encoding="utf-8-sig"), key)
 
@@ -284,11 +292,23 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
     for key, (_, required, meaning) in FRONT_MATTER.items():
         if required and not meta.get(key):
             raise BuildError(location(source, 1, root), f"front matter lacks '{key}'", f"add {key}: {meaning}")
+    keys: set[str] = set()
     for i, ref in enumerate(meta.get("references", [])):
-        if not (isinstance(ref, dict) and "text" in ref and set(ref) <= {"text", "url"}):
+        if not (isinstance(ref, dict) and "text" in ref and set(ref) <= {"text", "url", "key"}):
             raise BuildError(location(source, _line_of_key(text, "references", 1), root),
-                             f"reference {i + 1} must be a mapping with 'text' and optional 'url'",
-                             "write '- text: ...' and '  url: ...'")
+                             f"reference {i + 1} must be a mapping with 'text' and optional 'url' and 'key'",
+                             "write '- text: ...', '  url: ...' and '  key: ...'")
+        key = ref.get("key")
+        if key is not None:
+            where = _line_containing_text(text, f"key: {key}", 1) or _line_of_key(text, "references", 1)
+            if not (isinstance(key, str) and re.fullmatch(r"[\w:-]+", key)):
+                raise BuildError(location(source, where, root), f"reference key {key!r} is not a single word",
+                                 "use letters, digits, '-', '_' or ':', like kingma2015")
+            if key in keys:
+                again = [i + 2 for i, line in enumerate(text.split("\n")) if f"key: {key}" in line][-1:] or [where]
+                raise BuildError(location(source, again[0], root), f"reference key '{key}' is used twice",
+                                 "give each reference its own key")
+            keys.add(key)
     if any(not isinstance(item, str) or not item.strip() for item in meta.get("learn", [])):
         raise BuildError(location(source, _line_of_key(text, "learn", 1), root),
                          "every 'learn' item must be a non-empty string", "write each as '- one thing learned'")

@@ -174,3 +174,74 @@ def heading_text_to_id(value: str, separator: str = "-") -> str:
     return re.sub(r"[\s_-]+", separator, value)
 
 
+
+
+# --------------------------------------------------------------------------- citations
+CITATION = r"\[(?P<keys>@[\w:-]+(?:\s*;\s*@[\w:-]+)*)\]"
+
+
+class InlineCitation(InlineProcessor):
+    """`[@kingma2015]` or `[@kingma2015; @srivastava2014]`: numbered links to the references.
+
+    `lookup(key)` returns the reference's number (1-based, its place in the front matter's
+    list) or raises FactError for a key no reference carries.
+    """
+
+    def __init__(self, pattern: str, md: Markdown, lookup: Callable[[str], int]):
+        super().__init__(pattern, md)
+        self.lookup = lookup
+
+    def handleMatch(self, m, data):  # noqa: N802
+        keys = [k.strip().lstrip("@") for k in m["keys"].split(";")]
+        links = [f'<a href="#ref-{key}" aria-label="reference {self.lookup(key)}">{self.lookup(key)}</a>'
+                 for key in keys]
+        html = f'<span class="citation">[{", ".join(links)}]</span>'
+        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+
+
+class CitationExtension(Extension):
+    def __init__(self, lookup: Callable[[str], int]):
+        super().__init__()
+        self.lookup = lookup
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        # Above links (160), which would otherwise read `[@key]` as a reference link.
+        md.inlinePatterns.register(InlineCitation(CITATION, md, self.lookup), "citation", 174)
+
+
+# --------------------------------------------------------------------------- margin notes
+FOOTNOTE_BLOCK = re.compile(r'\n?<div class="footnote">\s*<hr />\s*<ol>(?P<items>.*?)</ol>\s*</div>', re.S)
+FOOTNOTE_ITEM = re.compile(r'<li id="fn:(?P<id>[^"]+)">(?P<body>.*?)</li>', re.S)
+FOOTNOTE_REF = re.compile(r'<sup id="fnref\d*:(?P<id>[^"]+)"><a class="footnote-ref" href="#fn:[^"]+">'
+                          r'(?P<number>\d+)</a></sup>')
+BACKREF = re.compile(r'(&#160;)?<a class="footnote-backref"[^>]*>.*?</a>', re.S)
+
+
+def footnotes_to_sidenotes(body: str) -> str:
+    """Markdown footnotes (`[^name]`) become margin notes beside the sentence that cites them.
+
+    The note is a <span> inside the paragraph, right after its number, so it stays phrasing
+    content: CSS floats it into the right margin on wide screens and shows it as an indented
+    block under the line on phones. The end-of-page footnote list is dropped.
+    """
+    block = FOOTNOTE_BLOCK.search(body)
+    if not block:
+        return body
+    notes = {}
+    for item in FOOTNOTE_ITEM.finditer(block["items"]):
+        paragraphs = re.findall(r"<p>(.*?)</p>", BACKREF.sub("", item["body"]), flags=re.S)
+        notes[item["id"]] = "<br>".join(p.strip() for p in paragraphs)
+    body = body[:block.start()] + body[block.end():]
+    seen: set[str] = set()
+
+    def replace(m: re.Match) -> str:
+        key, number = m["id"], m["number"]
+        ref = (f'<sup class="sidenote-ref" id="snref-{number}"><a href="#sn-{number}" '
+               f'aria-label="margin note {number}">{number}</a></sup>')
+        if key in seen:  # a note cited twice is written out once
+            return ref
+        seen.add(key)
+        return (ref + f'<span class="sidenote" id="sn-{number}" role="note">'
+                f'<span class="sidenote-number">{number}</span> {notes.get(key, "")}</span>')
+
+    return FOOTNOTE_REF.sub(replace, body)

@@ -26,18 +26,19 @@ from typing import Any
 
 import jinja2
 import markdown
+import markupsafe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from generator import theme
+from generator import feeds, fonts, search, theme
 from generator.errors import BuildError, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.training import artifacts_folder
-from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, MathError, MathExtension,
-                                    heading_text_to_id)
+from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
+                                    MathExtension, footnotes_to_sidenotes, heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
 # A page larger than this is a mistake (a runaway format or embed), not a lesson.
@@ -60,6 +61,8 @@ class SiteConfig:
     commit: str = "unversioned"   # the commit the site was built from
     commit_date: str = ""         # that commit's date (ISO), not the clock's
     quality: str = "publish"
+    site_url: str = ""            # absolute URL of the published site, e.g. https://me.github.io/repo/;
+                                  # sitemap, feed and social cards need it, and are left out without it
 
 
 @dataclass
@@ -71,9 +74,13 @@ class LessonAssets:
     records: dict[str, Path] = field(default_factory=dict)
 
 
-def csp(script_hashes: list[str]) -> str:
-    scripts = " ".join(["'self'", *[f"'sha256-{h}'" for h in script_hashes]])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+def csp(script_hashes: list[str], style_hashes: list[str] = ()) -> str:
+    # 'wasm-unsafe-eval' lets the search page compile Pagefind's WebAssembly index reader
+    # (pagefind/, served from the site itself); it allows no JavaScript eval().
+    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *[f"'sha256-{h}'" for h in script_hashes]])
+    # The one stylesheet is inlined in every page (no render-blocking request); its hash lets it in.
+    styles = " ".join(["'self'", *[f"'sha256-{h}'" for h in style_hashes]])
+    return (f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
             "media-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
             "form-action 'none'")
 
@@ -108,41 +115,101 @@ def highlight_code(code: str, filename: str | None = None, language: str | None 
     except ClassNotFound:
         lexer = get_lexer_by_name("text")
     block = highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+    # The spaces that line trailing comments up in a column: phones drop them (site.css), so a
+    # wrapped line keeps its comment next to the code instead of a screen-width gap away.
+    block = re.sub(r'(?<=\S)( {2,})(?=<span class="c1?">)', r'<span class="code-gap">\1</span>', block)
     # Long lines scroll sideways; a focusable <pre> lets keyboard users scroll it too (WCAG 2.1.1).
     return block.replace("<pre>", '<pre tabindex="0">', 1)
 
 
 def code_css() -> str:
-    """Pygments token colours for both themes, scoped by the page's theme attribute.
+    """Pygments token rules, written once: each colour is a custom property set per theme.
 
-    Only token rules are kept: the block's background and layout come from site.css,
-    so code sits on the palette's own code background.
+    Only token rules are kept: the block's background and layout come from site.css, so
+    code sits on the palette's own code background. The properties are defined by
+    theme_css(), so code follows the page theme with the rest of the palette.
     """
-    parts = []
+    rules = _code_rules()
+    pairs = _code_color_pairs(rules)
+    by_declaration: dict[str, list[str]] = {}
+    for cls, themes in rules.items():
+        light, dark = themes.get("light", {}), themes.get("dark", {})
+        decls = []
+        if light.get("color") or dark.get("color"):
+            decls.append(f"color: var({pairs[(light.get('color'), dark.get('color'))]})")
+        for prop in ("font-style", "font-weight"):
+            if light.get(prop) and light.get(prop) == dark.get(prop):
+                decls.append(f"{prop}: {light[prop]}")
+        if decls:
+            by_declaration.setdefault("; ".join(decls), []).append(f".highlight .{cls}")
+    return "\n".join(f"{', '.join(selectors)} {{ {decl} }}" for decl, selectors in by_declaration.items()) + "\n"
+
+
+def _code_rules() -> dict[str, dict[str, dict[str, str]]]:
+    """token class -> theme -> {property: value}, from each theme's Pygments style."""
+    rules: dict[str, dict[str, dict[str, str]]] = {}
     for name in theme.THEMES:
         formatter = HtmlFormatter(style=theme.CODE_STYLES[name], cssclass="highlight")
-        scopes = [f':root[data-theme="{name}"]']
-        rules = _token_rules(formatter, scopes[0])
-        parts.append(rules)
-        # Without JavaScript there is no data-theme: follow the system setting.
-        fallback = _token_rules(formatter, ":root:not([data-theme])")
-        parts.append(fallback if name == "light" else f"@media (prefers-color-scheme: dark) {{\n{fallback}\n}}")
-    return "\n".join(parts) + "\n"
+        for m in re.finditer(r"^\.highlight \.([\w-]+) \{ (.*?) \}", formatter.get_style_defs(".highlight"), re.M):
+            props = dict(tuple(part.split(":", 1)) for part in m[2].split(";") if ":" in part)
+            props = {k.strip(): v.strip() for k, v in props.items() if k.strip() != "background-color"}
+            rules.setdefault(m[1], {})[name] = props
+    return rules
 
 
-def _token_rules(formatter: HtmlFormatter, scope: str) -> str:
-    selector = f"{scope} .highlight"
-    lines = formatter.get_style_defs(selector).split("\n")
-    return "\n".join(line for line in lines
-                     if line.startswith(selector + " .") and "background" not in line.split("{")[1][:12])
+def _code_color_pairs(rules) -> dict[tuple[str | None, str | None], str]:
+    """Each distinct (light colour, dark colour) of the code styles -> a property name."""
+    pairs: dict[tuple[str | None, str | None], str] = {}
+    for themes in rules.values():
+        pair = (themes.get("light", {}).get("color"), themes.get("dark", {}).get("color"))
+        if any(pair) and pair not in pairs:
+            pairs[pair] = f"--code-{len(pairs) + 1}"
+    return pairs
+
+
+def _code_variables(theme_name: str) -> str:
+    index = 0 if theme_name == "light" else 1
+    return " ".join(f"{prop}: {pair[index] or 'var(--text)'};" for pair, prop in _code_color_pairs(_code_rules()).items())
 
 
 def theme_css() -> str:
-    light, dark = theme.css_variables("light"), theme.css_variables("dark")
+    """The palette (and code colours) as custom properties: light by default, dark when the
+    system asks for it and no choice was made (no data-theme: JavaScript off), or when chosen."""
+    light = f"{theme.css_variables('light')} {_code_variables('light')}"
+    dark = f"{theme.css_variables('dark')} {_code_variables('dark')}"
     return (f":root {{ color-scheme: light; {light} }}\n"
-            f"@media (prefers-color-scheme: dark) {{ :root:not([data-theme]) {{ color-scheme: dark; {dark} }} }}\n"
-            f':root[data-theme="light"] {{ color-scheme: light; {light} }}\n'
-            f':root[data-theme="dark"] {{ color-scheme: dark; {dark} }}\n')
+            f"@media (prefers-color-scheme: dark) {{ :root:not([data-theme=\"light\"]) {{ color-scheme: dark; {dark} }} }}\n"
+            f':root[data-theme="dark"] {{ color-scheme: dark; {dark} }}\n'
+            f"@media print {{ :root, :root[data-theme] {{ color-scheme: light; {light} }} }}\n")
+
+
+def stylesheet(templates: Path) -> str:
+    """The site's one stylesheet: palette, code colours, layout, and the print rules.
+
+    Pages carry it inline (about 4 KB gzipped), so the first paint waits for no second
+    request; comments and runs of blank space are dropped (the sources in
+    templates/static/css/ keep them).
+    """
+    css_dir = templates / "static" / "css"
+    parts = [theme_css(), code_css(), (css_dir / "site.css").read_text(encoding="utf-8")]
+    if (css_dir / "print.css").is_file():
+        parts.append("@media print {\n" + (css_dir / "print.css").read_text(encoding="utf-8") + "\n}")
+    return minify_css("\n".join(parts))
+
+
+def minify_css(css: str) -> str:
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"\s+", " ", css)
+    css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
+    return css.replace(";}", "}").strip() + "\n"
+
+
+def breakable_url(url: str) -> markupsafe.Markup:
+    """A URL as link text that may wrap only after a slash or before a dot, never mid-word."""
+    escaped = html.escape(url)
+    escaped = re.sub(r"(//|/)(?!$)", r"\1<wbr>", escaped)
+    escaped = re.sub(r"(?<=\w)([.?#&=_-])(?=\w)", r"<wbr>\1", escaped)
+    return markupsafe.Markup(escaped)
 
 
 # --------------------------------------------------------------------------- the stage
@@ -162,8 +229,18 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self._facts: dict[str, dict[str, Any]] = {}
-        self.env.globals.update(site=series, config=config, csp=csp([script_hash(THEME_BOOT_SCRIPT)]),
-                                theme_boot_script=THEME_BOOT_SCRIPT)
+        css = stylesheet(templates)
+
+        def page_css(prefix: str, extra: str = "") -> str:
+            """The styles of a page at `prefix` from the site root: the stylesheet, whose font
+            URLs must be relative to the page once inline, then `extra` (its widgets' CSS)."""
+            return css.replace('url("../', f'url("{prefix}static/') + extra
+
+        self.env.globals.update(site=series, config=config, theme_boot_script=THEME_BOOT_SCRIPT, page_css=page_css,
+                                page_csp=lambda prefix, extra="": csp([script_hash(THEME_BOOT_SCRIPT)],
+                                                                      [script_hash(page_css(prefix, extra))]))
+        self.env.filters["breakable_url"] = breakable_url
+        self.env.filters["clock"] = clock
         self.bodies: dict[str, str] = {}  # slug -> rendered body, for check_local_links
 
     # ---- one lesson
@@ -174,6 +251,7 @@ class PageRenderer:
             extensions=[
                 "fenced_code", "tables", "attr_list", "footnotes", "sane_lists",
                 "toc", MathExtension(), FactExtension(lambda run, fact: self.fact(lesson, assets, run, fact)),
+                CitationExtension(lambda key: self.citation(lesson, key)),
                 EmbedExtension(lesson.embeds, lesson.body_line, lambda e: self.embed_html(lesson, assets, e)),
             ],
             extension_configs={"toc": {"permalink": "#", "permalink_title": "Link to this section",
@@ -188,7 +266,17 @@ class PageRenderer:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         body = self._highlight_fences(body)
+        body = footnotes_to_sidenotes(body)
         return body, getattr(md, "toc_tokens", [])
+
+    def citation(self, lesson: Lesson, key: str) -> int:
+        """The number of the reference a `[@key]` citation names (its place in the list)."""
+        keys = [ref.get("key") for ref in lesson.meta.get("references", [])]
+        if key not in keys:
+            known = ", ".join(k for k in keys if k) or "none"
+            raise FactError(f"@{key}", f"citation [@{key}] names no reference",
+                            f"give a reference 'key: {key}' in the front matter, or use one of: {known}")
+        return keys.index(key) + 1
 
     def fact(self, lesson: Lesson, assets: LessonAssets, run: str, name: str) -> object:
         """A named result recorded by one of the lesson's runs, for `[[run.fact]]` in prose."""
@@ -231,9 +319,12 @@ class PageRenderer:
         if embed.kind == "video":
             variants = assets.videos[embed.name]  # build.render_videos checked the embed
             urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
+            # Cue texts are the same in both themes: the light files give the chapters and transcript.
+            chapters = read_cues(variants["light"]["chapters"]) if "chapters" in variants["light"] else []
             return self.env.get_template("partials/video.html").render(
                 scene=embed.name, caption=embed.caption, light=urls["light"], dark=urls["dark"],
-                title=embed.caption or embed.name)
+                title=embed.caption or embed.name, chapters=chapters if len(chapters) > 1 else [],
+                transcript=[text for _, _, text in read_cues(variants["light"]["captions"])])
         if embed.kind == "code":
             return self.code_embed(lesson, embed)
         raise BuildError(where, f"unknown embed kind '{embed.kind}'", "use widget, video or code")
@@ -285,8 +376,11 @@ class PageRenderer:
             following=ordered[i + 1] if i + 1 < len(ordered) else None,
             next_lessons=[self.series.by_number(n) for n in lesson.meta.get("next", [])],
             contents=self.contents(lesson),
-            widget_styles=[widget_url(w, "widget.css") for w in used_widgets(self.assets.get(lesson.slug))
-                           if w.css is not None],
+            page_url=f"{self.config.site_url}{lesson.slug}/" if self.config.site_url else "",
+            social_card=(f"{self.config.site_url}{lesson.slug}/{feeds.CARD_NAME}"
+                         if self.config.site_url and lesson.number in self.thumbnails() else ""),
+            widget_css="".join(minify_css(w.css.read_text(encoding="utf-8"))
+                               for w in used_widgets(self.assets.get(lesson.slug)) if w.css is not None),
         )
 
     def contents(self, lesson: Lesson) -> list[dict[str, str]]:
@@ -320,6 +414,26 @@ class PageRenderer:
     def render_404(self) -> str:
         base = self.config.base_path
         return self.env.get_template("404.html").render(prefix=base)
+
+    def render_search(self) -> str:
+        return self.env.get_template("search.html").render(prefix="")
+
+
+def read_cues(path: Path) -> list[tuple[float, float, str]]:
+    """(start s, end s, text) of each cue of a WebVTT file written by the render stage."""
+    cues = []
+    for block in Path(path).read_text(encoding="utf-8").split("\n\n"):
+        m = re.search(r"(\d+):(\d\d):(\d\d\.\d+) --> (\d+):(\d\d):(\d\d\.\d+)\n(.+)", block, re.S)
+        if m:
+            start = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+            end = int(m[4]) * 3600 + int(m[5]) * 60 + float(m[6])
+            cues.append((start, end, " ".join(m[7].split())))
+    return cues
+
+
+def clock(seconds: float) -> str:
+    """0:07, 1:02: a chapter's start as a reader reads it."""
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -371,14 +485,13 @@ def is_planned(item: Lesson | PlannedLesson) -> bool:
 
 
 def write_site(out: Path, root: Path, templates: Path, series: Series, assets: dict[str, LessonAssets],
-               config: SiteConfig, progress) -> None:
+               config: SiteConfig, progress, cache=None) -> None:
     """Render every page and copy every asset into `out` (an empty staging folder)."""
     renderer = PageRenderer(root, templates, series, assets, config)
     renderer.env.tests["planned"] = is_planned
     static_out = out / "static"
     shutil.copytree(templates / "static", static_out)
-    (static_out / "css" / "theme.css").write_text(theme_css())
-    (static_out / "css" / "code.css").write_text(code_css())
+    shutil.rmtree(static_out / "css")  # inlined into every page (PageRenderer.inline_css)
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
@@ -411,6 +524,11 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
                     _copy(Path(path), out / "video" / Path(path).name)
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
+    (out / "search.html").write_text(renderer.render_search(), encoding="utf-8")
+    feeds.write_feeds(out, series, config, renderer.thumbnails())
+    # Pages are final from here: the fonts keep the glyphs they use, the search indexes them.
+    fonts.write_fonts(out, templates, cache)
+    search.write_index(out)
     # Only now does `out` hold every file the site will have.
     for lesson in series.lessons:
         check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)

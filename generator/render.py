@@ -17,6 +17,7 @@ key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesso
   <key>-<theme>.mp4     H.264, yuv420p, moov atom first (+faststart), no audio
   <key>-<theme>.webp    poster: the last frame (scenes end on their most complete picture)
   <key>-<theme>.vtt     WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
+  <key>-<theme>.chapters.vtt  WebVTT chapters from its `self.chapter(...)` calls
 File names are unique across scenes so pages can copy them all into one folder.
 
 Stale entries are rendered in `workers` spawned processes through Manim's Python API.
@@ -25,7 +26,7 @@ by the SCENE_CONTEXT environment variable. Manim writes only into a temporary fo
 the final files are encoded by ffmpeg straight into the pending cache entry.
 
 Input:  scenes_dir, a lesson's own scene files, {"lesson/run": record path}.
-Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path}}}.
+Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "chapters": Path}}}.
 """
 from __future__ import annotations
 
@@ -50,11 +51,11 @@ QUALITIES = {
     "draft": {"width": 854, "height": 480, "fps": 15, "crf": 30, "preset": "veryfast"},
     "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "slow"},
 }
-_SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt"}
+_SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt", "chapters": ".chapters.vtt"}
 
 
 def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
-    """{"video": ..., "poster": ..., "captions": ...} inside one cache entry."""
+    """{"video": ..., "poster": ..., "captions": ..., "chapters": ...} inside one cache entry."""
     return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
 HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
 # Seconds one (scene, theme) may take to render, unless its file says `TIMEOUT = ...`.
@@ -389,12 +390,14 @@ def _render_one(job: dict) -> None:
             movie = Path(scene.renderer.file_writer.movie_file_path)
             last_frame = scene.renderer.get_frame()
             cues = list(getattr(scene, "cues", []))
+            chapters = list(getattr(scene, "chapters", []))
             duration = float(scene.renderer.time)
 
         files = output_files(out, job["scene"], job["theme"])
         encode_mp4(movie, files["video"], settings)
         write_poster(last_frame, files["poster"])
         files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
+        files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

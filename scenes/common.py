@@ -19,6 +19,8 @@ scene that breaks them fails its render, naming the scene and the offending mobj
     the browser draws the caption there (captions are on by default);
   - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads
     when the video is 390 px wide (about 220 px tall): at least font_size 24.
+Chapters work the same way: `self.chapter("Title")` opens a section of the video that the
+page lists, so a reader can jump to it.
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ class ThemedScene(Scene):
         self.c = colors()
         self.camera.background_color = self.c["background"]
         self.cues: list[tuple[float, str]] = []
+        self.chapters: list[tuple[float, str]] = []
 
     def say(self, text: str) -> None:
         """Start a caption cue now; it runs until the next cue or the end of the video."""
@@ -90,6 +93,10 @@ class ThemedScene(Scene):
             raise LayoutError(f"{type(self).__name__}: caption {text[:40]!r}... is {len(text)} characters; "
                               f"keep it under {CAPTION_LINE_CHARS} so it fits the caption band")
         self.cues.append((float(self.renderer.time), text))
+
+    def chapter(self, title: str) -> None:
+        """Open a chapter now; it runs until the next chapter or the end of the video."""
+        self.chapters.append((float(self.renderer.time), title))
 
     def play(self, *args, **kwargs) -> None:
         super().play(*args, **kwargs)

@@ -104,6 +104,7 @@ class GradientDescent(ThemedScene):
         rule = label("each step: w ← w − lr × dL/dw", size=24, color="muted")
         rule.move_to([panel_left, 2.75, 0], aligned_edge=LEFT)
 
+        self.chapter("The loss as a function of w")
         self.say(f"With b fixed at {num(const['b'], 2)}, the loss as a function of the weight w is a parabola.")
         self.play(FadeIn(title), Create(axes), FadeIn(ticks), FadeIn(w_name), FadeIn(l_name))
         self.play(Create(curve), run_time=1.5)
@@ -115,6 +116,7 @@ class GradientDescent(ThemedScene):
             if index > 0:
                 # The earlier run's readout makes way; its path stays, dimmed, for comparison.
                 self.play(FadeOut(readout), path.animate.fade(0.3), run_time=0.6)
+            self.chapter(f"Learning rate {rate(run['const']['lr'])}")
             readout, path = self.replay(run, point, loss_at, panel_left, rule if index == 0 else None)
             entry = VGroup(Dot(radius=0.08, color=c[run["token"]]),
                            label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=24,
@@ -130,6 +132,7 @@ class GradientDescent(ThemedScene):
         lines += [f"  lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in runs]
         summary = label("\n".join(lines), size=24, color="text", line_spacing=0.8)
         summary.move_to([panel_left, 2.05, 0], aligned_edge=UL)
+        self.chapter("Comparing the rates")
         self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: "
                  + ", ".join(line.strip() for line in lines[1:]) + ".")
         self.play(FadeOut(readout), FadeIn(summary))

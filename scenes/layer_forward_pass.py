@@ -60,6 +60,7 @@ class LayerForwardPass(ThemedScene):
         y_node = node("y", color="train").move_to([4.2, row, 0])
         to_y = Arrow(box.get_right(), y_node.get_left(), buff=0.05, color=c["border"], stroke_width=4)
 
+        self.chapter("One neuron")
         self.say("One neuron: an input x, a weight w and a bias b.")
         self.play(FadeIn(title), FadeIn(x_node), FadeIn(x_name))
         self.play(Create(edge), FadeIn(weight), FadeIn(neuron), FadeIn(bias))
@@ -84,6 +85,7 @@ class LayerForwardPass(ThemedScene):
         dot = Dot(axes.c2p(z, relu(z)), radius=0.09, color=c["model"])
         output = label(f"y = ReLU(z) = max(0, {fmt(z)}) = {fmt(relu(z))}", size=28, mono=True)
         output.next_to(sums, DOWN, buff=0.35, aligned_edge=LEFT)
+        self.chapter("The activation")
         self.say("Then the activation: ReLU keeps a positive z and turns a negative z into 0.")
         self.play(Create(to_box), FadeIn(box), FadeIn(box_text), Create(axes), Create(graph),
                   FadeIn(graph_name), FadeIn(z_tag))
@@ -119,6 +121,7 @@ class LayerForwardPass(ThemedScene):
         edges = [[Line(x.get_right(), n.get_left(), color=c["border"], stroke_width=3) for x in inputs]
                  for n in neurons]
         edge_group = VGroup(*[e for row in edges for e in row])
+        self.chapter("A layer")
         self.say("A layer: every input feeds every neuron, each with its own weight.")
         self.play(FadeIn(title), FadeIn(inputs))
         self.play(Create(edge_group), FadeIn(neurons))
@@ -136,6 +139,7 @@ class LayerForwardPass(ThemedScene):
                          for t, m in ((("W"), matrix), ("x", vector), ("b", bias), ("z", result))])
         for name in names:  # one baseline for all four names
             name.set_y(product.get_top()[1] + 0.35)
+        self.chapter("The weight matrix")
         self.say("All the weights form a matrix W: z = W x + b.")
         self.play(FadeIn(VGroup(matrix, dot, vector, plus, bias, equals)), FadeIn(names[:3]))
         self.wait(1)

@@ -85,6 +85,7 @@ class WatchTheFit(ThemedScene):
                               ("dash", "truth", "true function"), ("line", "model", "model")])
         legend.next_to(title, DOWN, buff=0.25).align_to(title, LEFT)
 
+        self.chapter("The data")
         self.say("Training points (filled), validation points (rings), the true function (dashed).")
         self.play(FadeIn(title), Create(fit_axes), FadeIn(fit_title), FadeIn(legend))
         self.play(Create(truth), FadeIn(train_dots), FadeIn(val_rings), run_time=1.5)
@@ -120,6 +121,7 @@ class WatchTheFit(ThemedScene):
         counter = always_redraw(lambda: label(f"epoch {round(epoch_now()):>4}", size=26, mono=True)
                                 .to_corner(UR, buff=0.45))
 
+        self.chapter("Training starts")
         self.say("Training starts from random weights: the prediction is almost flat.")
         self.play(FadeIn(model), FadeIn(counter), Create(loss_axes), FadeIn(ticks), FadeIn(loss_title),
                   FadeIn(epoch_axis_name))
@@ -140,11 +142,13 @@ class WatchTheFit(ThemedScene):
         overshoot = best_text.get_right()[0] - (loss_axes.get_right()[0] + 0.2)
         if overshoot > 0:  # a late best epoch: keep the label on screen, left of the line
             best_text.next_to(marker.get_top(), LEFT, buff=0.15).shift(0.3 * DOWN)
+        self.chapter("The best epoch")
         self.say(f"Epoch {best_epoch}: the validation loss is at its lowest. This is the best model.")
         self.play(Create(marker), FadeIn(best_dot), FadeIn(best_text))
         self.wait(2.5)
 
         # After it: training loss keeps falling while validation loss rises.
+        self.chapter("Overfitting")
         self.say("From here the training loss goes on down, with spikes, while the validation loss rises: "
                  "the curve bends to fit the noise.")
         self.play(progress.animate.set_value(len(steps) - 1), run_time=SWEEP_SECONDS * (1 - share), rate_func=linear)

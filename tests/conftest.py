@@ -26,10 +26,14 @@ def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden from the fixture site")
 
 
+# Where the test build says it is published: sitemap, feed and social cards need an address.
+SITE_URL = "https://example.org/series/"
+
+
 @pytest.fixture(scope="session")
 def built_site() -> Path:
     """The real project, built at draft quality (videos included)."""
-    result = build(BuildOptions(ROOT, quality="draft", out=ROOT / "build" / "test"), Silent())
+    result = build(BuildOptions(ROOT, quality="draft", out=ROOT / "build" / "test", site_url=SITE_URL), Silent())
     return result.site
 
 

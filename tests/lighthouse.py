@@ -1,12 +1,18 @@
-"""Lighthouse scores of the built site: the index and lesson 01, in the light and dark theme.
+"""Lighthouse scores of the built site: the index, the search page and every lesson, with
+the mobile preset (Lighthouse's default: slow 4G, a 4x slower CPU) and the desktop one, in
+the light and dark theme.
 
     from tests.lighthouse import lighthouse_scores
     lighthouse_scores(Path("build/site"))
-    # {"index": {"light": {"performance": 1.0, "accessibility": 1.0, ...,
-    #                      "rendered_dark": False}, "dark": {...}}, "lesson-01": {...}}
+    # {"index": {"mobile": {"light": {"performance": 1.0, "accessibility": 1.0, ...,
+    #                                 "rendered_dark": False}, "dark": {...}}, "desktop": {...}},
+    #  "01-why-the-weights-move": {...}}
 
-Runs npm's `lighthouse` (node_modules, see package.json) with the system Chromium and
-the desktop preset, offline. The dark run starts Chromium with --force-dark-mode, which
+Budgets (issue 14): mobile performance >= 0.95, accessibility, best practices and SEO 1.0;
+desktop 1.0. `budget_misses` lists the scores under them. The numbers are measurements, not
+test assertions: on a shared 2-core machine the performance score moves with the load.
+
+Runs npm's `lighthouse` (node_modules, see package.json) with the system Chromium, offline. The dark run starts Chromium with --force-dark-mode, which
 makes `prefers-color-scheme: dark` match, so the page picks its dark theme exactly as it
 does for a reader whose system is dark (Lighthouse has no setting of its own for it).
 `rendered_dark` checks that from the final screenshot's brightness.
@@ -33,21 +39,30 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 THEME_FLAGS = {"light": [], "dark": ["--force-dark-mode"]}
+PRESETS = ("mobile", "desktop")
+BUDGETS = {"mobile": {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 1.0},
+           "desktop": {category: 1.0 for category in CATEGORIES}}
 
 
-def lesson_01(site: Path) -> str:
-    folders = sorted(p.name for p in site.iterdir() if p.is_dir() and p.name.startswith("01-"))
-    if not folders:
-        raise FileNotFoundError(f"no lesson 01 folder in {site}")
-    return folders[0] + "/"
+def site_pages(site: Path) -> dict[str, str]:
+    """Page name -> path under the site root: the index, search and every lesson."""
+    pages = {"index": ""}
+    if (site / "search.html").is_file():
+        pages["search"] = "search.html"
+    for folder in sorted(p for p in site.iterdir() if p.is_dir() and (p / "index.html").is_file()
+                         and p.name[:2].isdigit()):
+        pages[folder.name] = folder.name + "/"
+    return pages
 
 
-def run_lighthouse(url: str, theme: str, timeout: float = 180) -> dict:
+def run_lighthouse(url: str, theme: str, preset: str = "desktop", timeout: float = 240) -> dict:
     """One Lighthouse run; returns its JSON report."""
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as profile:
         flags = [*CHROMIUM_ARGS, f"--user-data-dir={profile}", *THEME_FLAGS[theme]]
-        command = [str(LIGHTHOUSE), url, "--preset=desktop", "--output=json", "--output-path=stdout", "--quiet",
+        command = [str(LIGHTHOUSE), url, "--output=json", "--output-path=stdout", "--quiet",
                    f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={' '.join(flags)}"]
+        if preset == "desktop":
+            command.append("--preset=desktop")  # no flag: Lighthouse's default, the mobile preset
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                                 env=dict(os.environ, CHROME_PATH=CHROMIUM))
     if result.returncode != 0:
@@ -77,23 +92,40 @@ def failing_audits(report: dict) -> list[str]:
     return failing
 
 
-def lighthouse_scores(site: Path) -> dict:
-    """{page: {theme: {category: score, "rendered_dark": bool, "failing": [...]}}} for index and lesson 01."""
+def lighthouse_scores(site: Path, presets=PRESETS) -> dict:
+    """{page: {preset: {theme: {category: score, "rendered_dark": bool, "failing": [...],
+    "lcp_ms", "cls", "tbt_ms"}}}} for every page `site_pages` names."""
     site = site.resolve()
     server = SiteServer(site, "/")
     try:
-        pages = {"index": "", "lesson-01": lesson_01(site)}
         scores: dict[str, dict] = {}
-        for page, path in pages.items():
-            for theme in THEME_FLAGS:
-                report = run_lighthouse(server.url(path), theme)
-                entry = {c: report["categories"][c]["score"] for c in CATEGORIES}
-                entry["rendered_dark"] = screenshot_is_dark(report)
-                entry["failing"] = failing_audits(report)
-                scores.setdefault(page, {})[theme] = entry
+        for page, path in site_pages(site).items():
+            for preset in presets:
+                for theme in THEME_FLAGS:
+                    report = run_lighthouse(server.url(path), theme, preset)
+                    entry = {c: report["categories"][c]["score"] for c in CATEGORIES}
+                    entry["rendered_dark"] = screenshot_is_dark(report)
+                    entry["failing"] = failing_audits(report)
+                    audits = report["audits"]
+                    entry["lcp_ms"] = round(audits["largest-contentful-paint"]["numericValue"])
+                    entry["tbt_ms"] = round(audits["total-blocking-time"]["numericValue"])
+                    entry["cls"] = round(audits["cumulative-layout-shift"]["numericValue"], 3)
+                    scores.setdefault(page, {}).setdefault(preset, {})[theme] = entry
         return scores
     finally:
         server.close()
+
+
+def budget_misses(scores: dict) -> list[str]:
+    """'page preset theme category: score < budget' for each score under its budget."""
+    misses = []
+    for page, presets in scores.items():
+        for preset, themes in presets.items():
+            for theme, entry in themes.items():
+                for category, floor in BUDGETS[preset].items():
+                    if entry[category] is not None and entry[category] < floor:
+                        misses.append(f"{page} {preset} {theme} {category}: {entry[category]} < {floor}")
+    return misses
 
 
 if __name__ == "__main__":

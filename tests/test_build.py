@@ -93,8 +93,9 @@ def test_base_path_reaches_the_404_page_only(project):
     result = cli(project, "build", "--quality", "draft", "--base-path", "/my-repo")
     assert result.returncode == 0
     site = project / "build" / "site"
-    assert 'href="/my-repo/static/css/site.css"' in (site / "404.html").read_text()
-    assert 'href="../static/css/site.css"' in (site / "01-tiny-lesson" / "index.html").read_text()
+    # The stylesheet is inline; its font URLs are what depend on where the page is.
+    assert 'url("/my-repo/static/fonts/text-regular.woff2")' in (site / "404.html").read_text()
+    assert 'url("../static/fonts/text-regular.woff2")' in (site / "01-tiny-lesson" / "index.html").read_text()
     assert "/my-repo/" not in (site / "index.html").read_text()
 
 

@@ -87,6 +87,18 @@ def fact_is_nan(p: Path) -> str:
     return r"lesson\.md:23: tiny\.final_val_loss is nan, not a number the prose can state"
 
 
+def unknown_citation(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "shows [@example2020]", "shows [@exampel2020]")
+    return (r"lesson\.md:17: citation \[@exampel2020\] names no reference; give a reference 'key: exampel2020' "
+            r"in the front matter, or use one of: example2020")
+
+
+def duplicate_reference_key(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "  - text: A reference without a link.", "  - text: A reference without a link.\n"
+         "    key: example2020")
+    return r"lesson\.md:12: reference key 'example2020' is used twice; give each reference its own key"
+
+
 def second_run_raises_in_a_worker(p: Path) -> str:
     """Two runs train in worker processes: the error must still come back whole."""
     path = p / LESSON / "experiments.py"
@@ -96,7 +108,9 @@ def second_run_raises_in_a_worker(p: Path) -> str:
     return rf"experiments\.py:{line}: run 'broken' raised ValueError: bad data"
 
 
-@pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, fact_is_none, fact_is_nan, break_front_matter, unknown_key, unknown_run, unknown_widget,
+@pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, fact_is_none, fact_is_nan,
+                                      unknown_citation, duplicate_reference_key, break_front_matter, unknown_key,
+                                      unknown_run, unknown_widget,
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])
 def test_bad_input_is_reported_and_site_kept(good_project, tmp_path, breakage):
@@ -260,6 +274,9 @@ def test_optional_front_matter_keys_are_optional_and_a_bom_is_accepted(good_proj
     text = path.read_text()
     front, body = text.split("\n---\n", 1)
     minimal = "\n".join(line for line in front.split("\n") if line.startswith(("---", "title:", "summary:")))
+    import re
+
+    body = re.sub(r" ?\[@[\w:-]+\]", "", body)  # citations name references, which are gone too
     path.write_bytes("\ufeff".encode() + f"{minimal}\n---\n{body}".encode())
     result = cli(project, "build", "--quality", "draft")
     assert result.returncode == 0, result.stderr

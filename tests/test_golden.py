@@ -15,8 +15,9 @@ TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".svg", ".txt", ".vtt", ""}
 
 
 # Static files copied verbatim from templates/static are not compared (a copy test says
-# nothing); the CSS the build generates from the palette is.
-GENERATED_STATIC = {"static/css/theme.css", "static/css/code.css"}
+# nothing); the stylesheet the build generates from the palette is, inlined in each page.
+# Pagefind's output (pagefind/) is another program's: tests/test_reading.py searches it.
+SKIPPED = ("static/", "pagefind/")
 
 
 def text_files(folder: Path) -> dict[str, str]:
@@ -24,8 +25,7 @@ def text_files(folder: Path) -> dict[str, str]:
     files = {}
     for path in sorted(folder.rglob("*")):
         name = str(path.relative_to(folder))
-        if path.is_file() and path.suffix in TEXT_SUFFIXES and (not name.startswith("static/")
-                                                                or name in GENERATED_STATIC):
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and not name.startswith(SKIPPED):
             files[name] = path.read_text(encoding="utf-8")
     return files
 

@@ -257,7 +257,7 @@ def test_every_scene_has_both_variants(rendered):
     for name, variants in outputs.items():
         assert set(variants) == set(THEMES)
         for theme, files in variants.items():
-            assert set(files) == {"video", "poster", "captions"}
+            assert set(files) == {"video", "poster", "captions", "chapters"}
             assert all(path.is_file() for path in files.values())
             assert files["video"].name == f"{name}-{theme}.mp4"  # unique: pages copy them into one folder
     assert rendered["why"] == []  # the build rendered them already; nothing is redone
@@ -297,13 +297,14 @@ def test_background_matches_the_palette(rendered, name, theme):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind, fewest", [("captions", 4), ("chapters", 3)])
 @pytest.mark.parametrize("name", sorted(EXPECTED_SECONDS))
-def test_captions_are_webvtt(rendered, name):
+def test_captions_and_chapters_are_webvtt(rendered, name, kind, fewest):
     duration = probe(rendered["outputs"][name]["light"]["video"])["duration"]
-    text = rendered["outputs"][name]["light"]["captions"].read_text(encoding="utf-8")
+    text = rendered["outputs"][name]["light"][kind].read_text(encoding="utf-8")
     assert text.startswith("WEBVTT\n")
     cues = re.findall(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n(.+)$", text, re.M)
-    assert len(cues) >= 4
+    assert len(cues) >= fewest
     def at(h, m, s, ms):
         return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
@@ -311,7 +312,7 @@ def test_captions_are_webvtt(rendered, name):
     for (start, end), (next_start, _) in zip(seconds, seconds[1:] + [(duration + 0.1, None)]):
         assert start < end <= next_start + 1e-6
     assert seconds[-1][1] <= duration + 0.1
-    assert text == rendered["outputs"][name]["dark"]["captions"].read_text(encoding="utf-8")
+    assert text == rendered["outputs"][name]["dark"][kind].read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

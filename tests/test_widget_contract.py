@@ -142,7 +142,9 @@ def test_lesson_with_its_own_widget_and_scene_builds(local_project):
     site = local_project / "build" / "site"
     page = (site / LESSON / "index.html").read_text()
     assert 'data-widget="path-pair"' in page and 'data-module="widgets/path-pair/widget.js"' in page
-    assert '<link rel="stylesheet" href="widgets/path-pair/widget.css">' in page
+    # The widget's CSS joins the page's inline styles (no render-blocking request).
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert ".path-pair-note{font-style: italic}" in style
     assert (site / LESSON / "widgets" / "path-pair" / "widget.js").is_file()
     assert (site / LESSON / "widgets" / "path-pair" / "widget.css").is_file()
     assert not list(site.rglob("widget.py"))  # the build's part stays out of the site
@@ -159,7 +161,7 @@ def test_lesson_with_its_own_widget_and_scene_builds(local_project):
 
 def test_pages_without_a_widget_link_no_widget_styles(local_project):
     index = (local_project / "build" / "site" / "index.html").read_text()
-    assert "widget.css" not in index
+    assert "widget.css" not in index and ".path-pair-note" not in index
 
 
 def test_editing_one_widget_re_exports_only_its_embeds(local_project, tmp_path):

@@ -64,9 +64,11 @@ def js_exponential(v: float, digits: int) -> str:
 
 def format_number(v: float) -> str:
     if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
-        return js_exponential(v, 3)
+        text = js_exponential(v, 3)
+        return text.replace("-", "−", 1) if text.startswith("-") else text
     short = float(f"{v:.4g}")
-    return str(int(short)) if short == int(short) else repr(short)
+    text = str(int(short)) if short == int(short) else repr(short)
+    return text.replace("-", "−", 1) if text.startswith("-") else text  # the page prints a true minus
 
 
 def format_loss(v: float) -> str:
@@ -91,7 +93,7 @@ def test_layer_playground_matches_pytorch(page, server, scheme):
     before = canvas_pixels(tab, f"{sel} canvas")
     checked = 0
     for activation, f in reference.items():
-        figure.locator(f"input[type=radio][value='{activation}']").check()
+        figure.locator(f".activation-choice button[data-value='{activation}']").click()
         for x in (-3.0, -1.2, 0.0, 0.7, 3.0):
             for w in (-2.0, -0.5, 1.5):
                 for b in (-2.0, 0.0, 1.3):
@@ -103,7 +105,7 @@ def test_layer_playground_matches_pytorch(page, server, scheme):
                     assert abs(float(shown[0]) - z.item()) <= 1e-6
                     assert abs(float(shown[1]) - expected) <= 1e-6, (activation, x, w, b, shown[1], expected)
                     # The readout's 4 decimals are the same number, rounded.
-                    assert abs(float(shown[3].rsplit("= ", 1)[1]) - expected) <= 5.01e-5
+                    assert abs(float(shown[3].rsplit("= ", 1)[1].replace("−", "-")) - expected) <= 5.01e-5
                     checked += 1
     assert checked == 4 * 5 * 3 * 3
     assert canvas_pixels(tab, f"{sel} canvas") != before
@@ -191,7 +193,7 @@ def test_three_knobs_compares_each_regulariser(page, server, built_site, scheme)
     slider = figure.locator(".strength-slider")
     for i, knob in enumerate(data["knobs"]):
         before = canvas_pixels(tab, f"{sel} .fit-canvas")
-        figure.locator(f"input[type=radio][value='{i}']").check()
+        figure.locator(f".knob-choice button[data-value='{i}']").click()
         assert figure.get_attribute("data-knob") == knob["name"]
         slider.focus()
         tab.keyboard.press("Home")

@@ -33,6 +33,15 @@ export class Plot {
     return left + ((f(x) - f(this.x[0])) / (f(this.x[1]) - f(this.x[0]))) * (this.width - left - right);
   }
 
+  // The data x under a pixel column (the inverse of px), for dragging on the chart.
+  xAt(X) {
+    const { left, right } = this.margin;
+    const f = this.xLogEpoch ? (v) => Math.log10(Math.max(v, 0) + 1) : (v) => v;
+    const t = (X - left) / (this.width - left - right);
+    const v = f(this.x[0]) + Math.min(1, Math.max(0, t)) * (f(this.x[1]) - f(this.x[0]));
+    return this.xLogEpoch ? 10 ** v - 1 : v;
+  }
+
   py(y) {
     const { top, bottom } = this.margin;
     const v = this.yLog ? Math.log10(Math.max(y, 1e-12)) : y;
@@ -149,6 +158,25 @@ export class Plot {
     ctx.fillText(text, right ? X + 5 : X - 5, this.margin.top + 4);
   }
 
+  // A series' name written at the end of its line, in its colour: a direct label the eye
+  // does not have to match to a legend. Nudged apart from `avoid` (pixel y of labels drawn).
+  endLabel(x, y, text, color, avoid = []) {
+    const ctx = this.ctx;
+    ctx.font = FONT;
+    let Y = this.py(y);
+    for (const other of avoid) if (Math.abs(other - Y) < 15) Y = other + (Y >= other ? 15 : -15);
+    Y = Math.min(this.height - this.margin.bottom - 8, Math.max(this.margin.top + 8, Y));
+    ctx.textAlign = "right";
+    ctx.textBaseline = "bottom";
+    const X = Math.min(this.px(x), this.width - this.margin.right) - 4;
+    // A halo in the background colour keeps the label legible over a busy curve.
+    ctx.strokeStyle = this.colors.background; ctx.lineWidth = 4; ctx.lineJoin = "round";
+    ctx.strokeText(text, X, Y - 3);
+    ctx.fillStyle = color;
+    ctx.fillText(text, X, Y - 3);
+    return Y;
+  }
+
   vline(x, color, { dash = [], width = 1.5 } = {}) {
     const ctx = this.ctx;
     ctx.strokeStyle = color; ctx.lineWidth = width; ctx.setLineDash(dash);
@@ -156,6 +184,45 @@ export class Plot {
     line(ctx, X, this.margin.top, X, this.height - this.margin.bottom);
     ctx.setLineDash([]);
   }
+}
+
+// Direct manipulation: pressing on `canvas` and dragging calls onPoint(x, y) with the
+// pointer's position in CSS pixels inside the canvas, for each move until release.
+// Works with mouse, pen and touch; while dragging, a touch moves the figure, not the page.
+export function draggable(canvas, onPoint) {
+  canvas.classList.add("draggable");
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    onPoint(event.clientX - box.left, event.clientY - box.top);
+  };
+  canvas.addEventListener("pointerdown", (event) => {
+    canvas.setPointerCapture(event.pointerId);
+    at(event);
+    event.preventDefault();
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (canvas.hasPointerCapture(event.pointerId)) at(event);
+  });
+}
+
+// Sets a range slider as the reader would, so its own listeners (redraw, stop playing) run.
+export function setSlider(slider, value) {
+  const clamped = Math.min(Number(slider.max), Math.max(Number(slider.min), value));
+  if (Number(slider.value) === clamped) return;
+  slider.value = String(clamped);
+  slider.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+// A signed number for an equation: "+ 0.5" or "− 0.5" (a true minus), never "+ -0.5".
+export function signed(v, digits = 1) {
+  const text = Math.abs(v).toFixed(digits);
+  return Number(text) === 0 ? `+ ${text}` : v < 0 ? `− ${text}` : `+ ${text}`;
+}
+
+// A number with a true minus sign: "−1.5", not "-1.5".
+export function minus(v, digits = 1) {
+  const text = Math.abs(v).toFixed(digits);
+  return (v < 0 && Number(text) !== 0 ? "−" : "") + text;
 }
 
 function line(ctx, x0, y0, x1, y1) {
@@ -198,8 +265,10 @@ export function formatLoss(v) {
   return v >= 0.01 ? v.toFixed(3) : v.toExponential(2);
 }
 
-// Four significant digits for readouts; exact values go in data-* attributes.
+// Four significant digits for readouts, with a true minus sign; exact values go in data-*
+// attributes.
 export function formatNumber(v) {
-  if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3)) return v.toExponential(3);
-  return String(Number(v.toPrecision(4)));
+  const text = v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3) ? v.toExponential(3)
+    : String(Number(v.toPrecision(4)));
+  return text.replace(/^-/, "−");
 }

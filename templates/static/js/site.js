@@ -17,12 +17,11 @@ function applyTheme(theme) {
 function setUpThemeToggle() {
   const button = document.getElementById("theme-toggle");
   if (!button) return;
-  const label = button.querySelector(".theme-toggle-label");
+  // The switch reads "Dark", pressed or not; its knob (CSS, from data-theme) shows the same.
   const show = () => {
     const dark = root.dataset.theme === "dark";
     button.setAttribute("aria-pressed", String(dark));
-    label.textContent = "Dark theme";
-    button.title = dark ? "Switch to the light theme" : "Switch to the dark theme";
+    button.title = dark ? "Dark theme is on: switch to light" : "Light theme is on: switch to dark";
   };
   button.hidden = false;
   show();
@@ -41,14 +40,18 @@ function setUpThemeToggle() {
 }
 
 function setUpCopyButtons() {
+  // The button sits in a bar of its own above the code, so it never covers a line of it.
   for (const block of document.querySelectorAll(".highlight")) {
+    const bar = document.createElement("div");
+    bar.className = "code-bar";
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy-button";
     button.textContent = "Copy";
     button.setAttribute("aria-label", "Copy this code");
     button.addEventListener("click", async () => {
-      const text = block.querySelector("pre").innerText;
+      // textContent: the alignment spaces phones hide are still copied.
+      const text = block.querySelector("pre").textContent;
       try {
         await navigator.clipboard.writeText(text);
         button.textContent = "Copied";
@@ -57,7 +60,16 @@ function setUpCopyButtons() {
       }
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     });
-    block.append(button);
+    // A code file's caption line has room for it; a bare block gets a bar of its own.
+    const caption = block.closest("figure.code-snippet")?.querySelector("figcaption");
+    if (caption) {
+      const text = document.createElement("span");
+      text.append(...caption.childNodes);
+      caption.append(text, button);
+    } else {
+      bar.append(button);
+      block.prepend(bar);
+    }
   }
 }
 
@@ -79,6 +91,12 @@ async function mountWidgets() {
   await module.mountWidgets();
 }
 
+async function mountSearch() {
+  if (!document.querySelector(".search-form")) return;
+  const module = await import(new URL("search.js", import.meta.url).href);
+  module.setUpSearch();
+}
+
 async function mountVideos() {
   if (!document.querySelector("[data-video]")) return;
   const module = await import(new URL("video.js", import.meta.url).href);
@@ -90,3 +108,4 @@ setUpCopyButtons();
 setUpThumbnails();
 mountWidgets();
 mountVideos();
+mountSearch();

@@ -1,6 +1,7 @@
 // Theme-aware videos (templates/partials/video.html). Each <video data-src-light data-src-dark>
-// comes with no src: we set the one for the current theme, so only that file is fetched, and
-// on a theme change swap to the other, keeping the position and whether it was playing.
+// comes with no src, poster or captions track: we set the ones for the current theme, so only
+// those files are fetched, and on a theme change swap to the others, keeping the position and
+// whether it was playing. Also: the chapter list seeks, the speed buttons set the rate.
 // We never start playback ourselves (and never loop), which also respects
 // prefers-reduced-motion: motion starts only when the reader presses play.
 
@@ -26,12 +27,18 @@ function show(video, theme) {
     resume.set(video, { time: video.currentTime, playing: !video.paused && !video.ended });
   }
   video.dataset.theme = theme;
-  video.poster = variant(video, "poster", theme);
-  const track = video.querySelector("track[data-src-light]");
-  if (track && track.getAttribute("src") !== variant(track, "src", theme)) {
-    track.src = variant(track, "src", theme);
+  // The poster is a full frame: fetched only once the video comes near the screen.
+  if (video.dataset.near) video.poster = variant(video, "poster", theme);
+  let track = video.querySelector("track");
+  if (!track) {
+    track = document.createElement("track");
+    Object.assign(track, { kind: "captions", srclang: "en", label: "English", default: true });
+    video.append(track);
   }
-  video.src = variant(video, "src", theme);  // starts loading only this file
+  track.src = variant(video, "captions", theme);
+  // A swap mid-video must load the new file's metadata to restore the position.
+  if (resume.has(video)) video.preload = "metadata";
+  video.src = variant(video, "src", theme);  // only this file; preload="none" waits for play
 }
 
 function restorePosition(video) {
@@ -44,6 +51,54 @@ function restorePosition(video) {
   }
 }
 
+function seek(video, seconds) {
+  const go = () => {
+    video.currentTime = seconds;
+    video.play().catch(() => { /* the browser refused; the reader can press play */ });
+  };
+  if (video.readyState >= 1) go();
+  else {
+    video.addEventListener("loadedmetadata", go, { once: true });
+    video.preload = "metadata";
+    video.load();
+  }
+}
+
+function setUpTools(figure, video) {
+  for (const link of figure.querySelectorAll(".video-chapters a[data-start]")) {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      seek(video, Number(link.dataset.start));
+      video.focus();
+    });
+  }
+  const speeds = [...figure.querySelectorAll(".video-speed button[data-rate]")];
+  for (const button of speeds) {
+    button.addEventListener("click", () => {
+      video.playbackRate = Number(button.dataset.rate);
+    });
+  }
+  // The native controls can change the rate too: the buttons follow whatever set it.
+  video.addEventListener("ratechange", () => {
+    for (const b of speeds) b.setAttribute("aria-pressed", String(Number(b.dataset.rate) === video.playbackRate));
+  });
+  // Keep the chosen rate when a theme change loads the other file.
+  video.addEventListener("loadedmetadata", () => {
+    const chosen = speeds.find((b) => b.getAttribute("aria-pressed") === "true");
+    if (chosen) video.playbackRate = Number(chosen.dataset.rate);
+  });
+}
+
+const nearScreen = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    if (!entry.isIntersecting) continue;
+    const video = entry.target;
+    nearScreen.unobserve(video);
+    video.dataset.near = "true";
+    video.poster = variant(video, "poster", currentTheme());
+  }
+}, { rootMargin: "600px 0px" });
+
 export function setUpVideos() {
   const videos = [...document.querySelectorAll("video[data-src-light][data-src-dark]")];
   for (const video of videos) {
@@ -51,6 +106,8 @@ export function setUpVideos() {
     video.autoplay = false;
     video.addEventListener("loadedmetadata", () => restorePosition(video));
     show(video, currentTheme());
+    nearScreen.observe(video);
+    setUpTools(video.closest("figure"), video);
   }
   document.addEventListener("themechange", (event) => {
     const theme = event.detail?.theme === "dark" ? "dark" : event.detail?.theme === "light" ? "light" : currentTheme();

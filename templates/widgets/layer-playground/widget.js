@@ -10,10 +10,11 @@ const ACTIVATIONS = {
   tanh: { label: "tanh", f: (z) => Math.tanh(z), y: [-1.1, 1.1] },
 };
 
-const fixed = (v) => (Object.is(v, -0) ? 0 : v).toFixed(4);
+// Decimals the readout shows: as many as the sliders' steps have.
+const decimals = (step) => Math.max(0, -Math.floor(Math.log10(Number(step)) + 1e-9));
 
 export function mount(w) {
-  const { Plot } = w.chart;
+  const { Plot, signed, minus } = w.chart;
   const data = w.data;
   const container = w.element;
   const uid = w.id;
@@ -21,13 +22,16 @@ export function mount(w) {
   const names = data.activations;
   const unknown = names.filter((name) => !(name in ACTIVATIONS));
   if (unknown.length) throw new Error(`no formula for activation ${unknown.join(", ")}`);
+  // Each label and its slider share a row, so a label never ends one line with its slider alone
+  // on the next.
   const sliders = Object.entries(data.sliders).map(([name, s]) => {
-    return `<label for="${uid}-${name}">${name}</label>
+    return `<div class="control-row"><label for="${uid}-${name}">${name}</label>
       <input id="${uid}-${name}" class="${name}-slider" data-name="${name}" type="range"
-        min="${s.min}" max="${s.max}" step="${s.step}" value="${s.value}">`;
+        min="${s.min}" max="${s.max}" step="${s.step}" value="${s.value}"></div>`;
   }).join("");
-  const radios = names.map((name) => `<label><input type="radio" name="${uid}-activation" value="${name}"
-    ${name === data.activation ? "checked" : ""}> ${ACTIVATIONS[name].label}</label>`).join("");
+  const digits = Math.max(...Object.values(data.sliders).map((s) => decimals(s.step)));
+  const choices = names.map((name) => `<button type="button" data-value="${name}"
+    aria-pressed="${name === data.activation}">${ACTIVATIONS[name].label}</button>`).join("");
 
   container.innerHTML = `
     <canvas class="activation-canvas" role="img" width="640" height="320"></canvas>
@@ -35,10 +39,11 @@ export function mount(w) {
       <li><span class="swatch" data-token="model"></span>activation f(z)</li>
       <li><span class="swatch" data-token="highlight"></span>this neuron: (z, f(z))</li>
     </ul>
-    <div class="widget-controls">${sliders}</div>
-    <fieldset class="widget-controls activation-choice">
-      <legend>Activation</legend>${radios}
-    </fieldset>
+    <div class="widget-controls control-rows">${sliders}</div>
+    <div class="widget-controls">
+      <span class="control-name" id="${uid}-activation">Activation</span>
+      <div class="segmented activation-choice" role="group" aria-labelledby="${uid}-activation">${choices}</div>
+    </div>
     <p class="widget-readout layer-equation" aria-live="polite"></p>`;
 
   const canvas = container.querySelector(".activation-canvas");
@@ -50,7 +55,7 @@ export function mount(w) {
 
   function state() {
     const [x, weight, b] = inputs.map((input) => Number(input.value));
-    const name = container.querySelector("input[type=radio]:checked")?.value || names[0];
+    const name = container.querySelector(".activation-choice [aria-pressed=true]")?.dataset.value || names[0];
     const z = weight * x + b;
     return { x, weight, b, name, z, out: ACTIVATIONS[name].f(z) };
   }
@@ -64,23 +69,32 @@ export function mount(w) {
     plot.line(zs, zs.map(act.f), colors.model, { width: 2.5 });
     plot.vline(z, colors.highlight, { dash: [4, 3], width: 1 });
     plot.points([z], [out], colors.highlight, { radius: 6 });
-    plot.label(z, out, `${act.label}(${z.toFixed(2)}) = ${out.toFixed(3)}`, colors.text,
+    plot.label(z, out, `${act.label}(${minus(z, 2)}) = ${minus(out, 3)}`, colors.text,
       { align: z > 0 ? "right" : "left", dx: z > 0 ? -8 : 8 });
     plot.end();
 
     for (const input of inputs) {
       input.setAttribute("aria-valuetext", `${input.dataset.name} = ${Number(input.value)}`);
-      input.previousElementSibling.textContent = `${input.dataset.name} = ${Number(input.value).toFixed(1)}`;
+      input.previousElementSibling.textContent = `${input.dataset.name} = ${minus(Number(input.value), digits)}`;
     }
-    readout.textContent = `z = w·x + b = ${fixed(weight)} × ${fixed(x)} + ${fixed(b)} = ${fixed(z)};  ` +
-      `output = ${act.label}(z) = ${fixed(out)}`;
+    // "1.5 × 1.0 − 0.5": the bias's sign is the operator; a negative factor is bracketed.
+    const factor = (v) => (v < 0 ? `(${minus(v, digits)})` : minus(v, digits));
+    readout.textContent = `z = w·x + b = ${factor(weight)} × ${factor(x)} ${signed(b, digits)} = ` +
+      `${minus(z, digits + 1)};  output = ${act.label}(z) = ${minus(out, 4)}`;
     canvas.setAttribute("aria-label", `The ${act.label} activation for z from ${data.z_range[0]} to ` +
-      `${data.z_range[1]}, with the point z = ${fixed(z)}, output ${fixed(out)} marked.`);
+      `${data.z_range[1]}, with the point z = ${minus(z, 2)}, output ${minus(out, 3)} marked.`);
     // Exact values for tests and assistive tools: the page's numbers, unrounded.
     Object.assign(figure.dataset, { x, w: weight, b, activation: name, z, output: out });
   }
 
   for (const input of inputs) input.addEventListener("input", w.redraw);
-  for (const radio of container.querySelectorAll("input[type=radio]")) radio.addEventListener("change", w.redraw);
+  for (const button of container.querySelectorAll(".activation-choice button")) {
+    button.addEventListener("click", () => {
+      for (const other of container.querySelectorAll(".activation-choice button")) {
+        other.setAttribute("aria-pressed", String(other === button));
+      }
+      w.redraw();
+    });
+  }
   return draw;
 }

@@ -3,7 +3,7 @@
 // Mounted by static/js/mount.js, which hands it `w` (see there).
 
 export function mount(w) {
-  const { Plot, formatLoss } = w.chart;
+  const { Plot, formatLoss, draggable, setSlider } = w.chart;
   const data = w.data;
   const container = w.element;
   const uid = w.id;
@@ -52,6 +52,8 @@ export function mount(w) {
     plot.vline(data.epoch[i], colors.muted, { width: 1 });
     plot.points([data.epoch[i]], [train[i]], colors.train, { radius: 4 });
     if (shown) plot.points([data.epoch[i]], [val[i]], colors.validation, { radius: 4 });
+    const yVal = shown ? [plot.endLabel(data.epoch.at(-1), val.at(-1), "validation", colors.validation)] : [];
+    plot.endLabel(data.epoch.at(-1), train.at(-1), "training", colors.train, yVal);
     plot.end();
 
     let text = `Epoch ${data.epoch[i]} of ${data.epochs}: training loss ${formatLoss(train[i])}`;
@@ -74,5 +76,15 @@ export function mount(w) {
 
   toggle.addEventListener("change", w.redraw);
   slider.addEventListener("input", w.redraw);
+  // Drag the epoch marker along the curve: the nearest recorded epoch on the log axis.
+  const logEpoch = (e) => Math.log10(e + 1);
+  draggable(canvas, (X) => {
+    const target = logEpoch(plot.xAt(X));
+    let best = 0;
+    data.epoch.forEach((e, k) => {
+      if (Math.abs(logEpoch(e) - target) < Math.abs(logEpoch(data.epoch[best]) - target)) best = k;
+    });
+    setSlider(slider, best);
+  });
   return draw;
 }

@@ -3,7 +3,7 @@
 // Mounted by static/js/mount.js, which hands it `widget` (its `w`; see there).
 
 export function mount(widget) {
-  const { Plot, formatNumber } = widget.chart;
+  const { Plot, formatNumber, draggable, setSlider } = widget.chart;
   const data = widget.data;
   const container = widget.element;
   const uid = widget.id;
@@ -112,6 +112,18 @@ export function mount(widget) {
 
   // Play walks one step at a time, slowly enough to follow each jump.
   const { stop } = widget.player(playButton, slider, 350);
+  // Drag the point along its path: it moves to the recorded step nearest the pointer.
+  draggable(landscapeCanvas, (X, Y) => {
+    const rate = data.rates[Number(rateSelect.value)];
+    let best = 0, bestDistance = Infinity;
+    rate.w.forEach((w, k) => {
+      const distance = Math.hypot(landscape.px(w) - X, landscape.py(rate.loss[k]) - Y);
+      if (distance < bestDistance) { best = k; bestDistance = distance; }
+    });
+    setSlider(slider, best);
+  });
+  // On the loss-per-step chart, dragging picks the step under the pointer.
+  draggable(stepsCanvas, (X) => setSlider(slider, Math.round(steps.xAt(X))));
   rateSelect.addEventListener("change", () => { stop(); selectRate(); });
   selectRate();
   return draw;

@@ -3,7 +3,7 @@
 // Mounted by static/js/mount.js, which hands it `w` (see there).
 
 export function mount(w) {
-  const { Plot, formatLoss } = w.chart;
+  const { Plot, formatLoss, draggable, setSlider } = w.chart;
   const data = w.data;
   const container = w.element;
   const snaps = data.snapshots;
@@ -79,6 +79,9 @@ export function mount(w) {
     lossPlot.line(data.loss.epoch, valLoss, colors.validation);
     lossPlot.vline(snaps.epoch[i], colors.highlight, { width: 2 });
     lossPlot.points([snaps.epoch[i], snaps.epoch[i]], [snaps.train_loss[i], snaps.val_loss[i]], colors.highlight);
+    const end = data.loss.epoch.at(-1);
+    const yVal = lossPlot.endLabel(end, valLoss.at(-1), "validation", colors.validation);
+    lossPlot.endLabel(end, trainLoss.at(-1), "training", colors.train, [yVal]);
     lossPlot.end();
 
     const text = describe(i);
@@ -93,6 +96,16 @@ export function mount(w) {
 
   // Playing steps through the snapshots at a steady pace and stops at the last one.
   w.player(playButton, slider, 60);
+  // Drag the epoch marker on the loss chart: the nearest snapshot on the log epoch axis.
+  const logEpoch = (e) => Math.log10(e + 1);
+  draggable(lossCanvas, (X) => {
+    const target = logEpoch(lossPlot.xAt(X));
+    let best = 0;
+    snaps.epoch.forEach((e, k) => {
+      if (Math.abs(logEpoch(e) - target) < Math.abs(logEpoch(snaps.epoch[best]) - target)) best = k;
+    });
+    setSlider(slider, best);
+  });
   truthBox.addEventListener("change", w.redraw);
   return draw;
 }

@@ -10,14 +10,17 @@ export function mount(w) {
   const figure = w.figure;
   const base = data.base;
   const tenTo = (logs) => logs.map((v) => 10 ** v);
-  const radios = data.knobs.map((knob, i) => `<label><input type="radio" name="${uid}-knob" value="${i}"
-    ${i === 0 ? "checked" : ""}> ${knob.name}</label>`).join("");
+  const choices = data.knobs.map((knob, i) => `<button type="button" data-value="${i}"
+    aria-pressed="${i === 0}">${knob.name}</button>`).join("");
 
   container.innerHTML = `
-    <fieldset class="widget-controls knob-choice"><legend>Regulariser</legend>${radios}</fieldset>
     <div class="widget-controls">
-      <label for="${uid}-strength" class="strength-label">Strength</label>
-      <input id="${uid}-strength" class="strength-slider" type="range" min="0" max="0" step="1" value="0">
+      <span class="control-name" id="${uid}-knob">Regulariser</span>
+      <div class="segmented knob-choice" role="group" aria-labelledby="${uid}-knob">${choices}</div>
+      <div class="control-row">
+        <label for="${uid}-strength" class="strength-label">Strength</label>
+        <input id="${uid}-strength" class="strength-slider" type="range" min="0" max="0" step="1" value="0">
+      </div>
     </div>
     <div class="widget-panels">
       <div>
@@ -55,7 +58,7 @@ export function mount(w) {
     x: [-1, 1], y: [Math.min(...ys) - 0.3, Math.max(...ys) + 0.3], xLabel: "x", yLabel: "y",
   });
 
-  const chosen = () => Number(container.querySelector("input[type=radio]:checked").value);
+  const chosen = () => Number(container.querySelector(".knob-choice [aria-pressed=true]").dataset.value);
   const describe = (k, s) => `${k.name}, ${k.unit} ${s.value}`;
 
   function chooseKnob() {
@@ -75,6 +78,9 @@ export function mount(w) {
     valPlot.line(base.epoch, tenTo(base.log10_val), colors.validation, { width: 1.5 });
     valPlot.line(s.epoch, tenTo(s.log10_val), colors.model, { width: 2 });
     if (s.stopped_epoch < data.epochs) valPlot.vline(s.stopped_epoch, colors.muted, { dash: [4, 3], width: 1 });
+    // Direct labels at the lines' ends: the legend sits under the chart, far on a phone.
+    const y0 = valPlot.endLabel(base.epoch.at(-1), 10 ** base.log10_val.at(-1), "none", colors.validation);
+    valPlot.endLabel(s.epoch.at(-1), 10 ** s.log10_val.at(-1), k.name, colors.model, [y0]);
     valPlot.end();
 
     fitPlot.begin(colors);
@@ -101,7 +107,14 @@ export function mount(w) {
     Object.assign(figure.dataset, { knob: k.name, value: s.value, run: s.run, finalVal: s.final_val });
   }
 
-  for (const radio of container.querySelectorAll("input[type=radio]")) radio.addEventListener("change", chooseKnob);
+  for (const button of container.querySelectorAll(".knob-choice button")) {
+    button.addEventListener("click", () => {
+      for (const other of container.querySelectorAll(".knob-choice button")) {
+        other.setAttribute("aria-pressed", String(other === button));
+      }
+      chooseKnob();
+    });
+  }
   slider.addEventListener("input", w.redraw);
   chooseKnob();
   return draw;

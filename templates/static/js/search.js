@@ -1,0 +1,53 @@
+// The search page (templates/search.html): Pagefind's index reader, loaded from the site's
+// own pagefind/ folder, answers as the reader types. No request leaves the site.
+
+const siteRoot = new URL("../../", import.meta.url);
+
+function resultItem(data) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = data.url;
+  link.textContent = data.meta?.title || data.url;
+  const excerpt = document.createElement("p");
+  // Pagefind escapes the page text and marks the matches with <mark>.
+  excerpt.innerHTML = data.excerpt;
+  item.append(link, excerpt);
+  return item;
+}
+
+export async function setUpSearch() {
+  const form = document.querySelector(".search-form");
+  const input = form.querySelector("input");
+  const status = document.querySelector(".search-status");
+  const list = document.querySelector(".search-results");
+  const pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
+  // Result URLs are relative to the site's root, wherever it is served from.
+  await pagefind.options({ baseUrl: siteRoot.pathname });
+  pagefind.init();
+  form.hidden = false;
+  form.addEventListener("submit", (event) => event.preventDefault());
+  let latest = 0;
+  const run = async () => {
+    const query = input.value.trim();
+    const asked = ++latest;
+    if (!query) {
+      list.replaceChildren();
+      status.textContent = "";
+      return;
+    }
+    const search = await pagefind.debouncedSearch(query, {}, 200);
+    if (search === null || asked !== latest) return;  // a newer query replaced this one
+    const found = await Promise.all(search.results.slice(0, 10).map((r) => r.data()));
+    if (asked !== latest) return;
+    list.replaceChildren(...found.map(resultItem));
+    status.textContent = found.length === 0 ? `No lesson mentions “${query}”.`
+      : `${search.results.length} lesson${search.results.length === 1 ? "" : "s"} found.`;
+  };
+  input.addEventListener("input", run);
+  const asked = new URLSearchParams(location.search).get("q");
+  if (asked) {
+    input.value = asked;
+    run();
+  }
+  document.body.dataset.searchReady = "true";
+}

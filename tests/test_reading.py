@@ -1,0 +1,368 @@
+"""Lesson 01 as a reader sees it in Chromium, at a desktop and a phone width: typography,
+code blocks, the theme switch, videos, search, print, and the page's weight.
+
+Each test looks for a defect a reader would see (a copy button over code, a theme switch
+that does not say which theme is on, a light caption file fetched on a dark page...).
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SITE_URL, PageWatch
+
+pytestmark = pytest.mark.browser
+
+SLUG = "01-why-the-weights-move"
+WIDTHS = {"desktop": 1280, "phone": 390}
+PAGE_BUDGET_GZIP = 150_000  # bytes a lesson page loads, videos and fonts aside
+
+
+@pytest.fixture
+def open_lesson(browser, server):
+    """open_lesson(width, scheme="light", javascript=True) -> (tab, watch)."""
+    contexts = []
+
+    def opener(width: int, scheme: str = "light", javascript: bool = True, path: str = f"{SLUG}/"):
+        context = browser.new_context(viewport={"width": width, "height": 844}, color_scheme=scheme,
+                                      java_script_enabled=javascript)
+        contexts.append(context)
+        tab = context.new_page()
+        watch = PageWatch(tab)
+        tab.goto(server.url(path), wait_until="networkidle")
+        return tab, watch
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def scroll_through(tab) -> None:
+    """Scroll to the bottom a screen at a time, so lazy files load as a reader's would."""
+    height = tab.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height, 600):
+        tab.evaluate(f"window.scrollTo(0, {y})")
+        tab.wait_for_timeout(30)
+    tab.wait_for_load_state("networkidle")
+
+
+# --------------------------------------------------------------------------- code
+@pytest.mark.parametrize("width", WIDTHS.values())
+def test_copy_buttons_never_cover_code(open_lesson, width):
+    tab, _ = open_lesson(width)
+    overlaps = tab.evaluate("""() => [...document.querySelectorAll('.highlight')].map((block, i) => {
+        const figure = block.closest('figure.code-snippet');
+        const button = (figure || block).querySelector('.copy-button');
+        if (!button) return `block ${i} has no copy button`;
+        const b = button.getBoundingClientRect();
+        for (const line of block.querySelectorAll('pre code')) {
+          for (const r of line.getClientRects()) {
+            if (b.left < r.right && r.left < b.right && b.top < r.bottom && r.top < b.bottom) return `block ${i}`;
+          }
+        }
+        return null;
+    }).filter(Boolean)""")
+    assert tab.locator(".highlight").count() >= 5
+    assert overlaps == [], f"copy buttons over code at {width} px: {overlaps}"
+
+
+def test_code_comments_stay_in_sight_on_a_phone(open_lesson):
+    tab, _ = open_lesson(WIDTHS["phone"])
+    hidden = tab.evaluate("""() => {
+        const out = [];
+        for (const pre of document.querySelectorAll('.highlight pre')) {
+          const box = pre.getBoundingClientRect();
+          if (pre.scrollWidth > pre.clientWidth) out.push('a block scrolls sideways');
+          for (const c of pre.querySelectorAll('.c1, .c')) {
+            for (const r of c.getClientRects()) if (r.right > box.right + 0.5) out.push(c.textContent);
+          }
+        }
+        return out;
+    }""")
+    assert tab.locator(".highlight pre .c1").count() > 10
+    assert hidden == []
+
+
+def test_copied_code_keeps_its_spacing(open_lesson):
+    """Phones hide the spaces that align comments; the copied text must still have them."""
+    tab, _ = open_lesson(WIDTHS["phone"])
+    copied = tab.evaluate("document.querySelector('.highlight pre').textContent")
+    shown = tab.evaluate("document.querySelector('.highlight pre').innerText")
+    assert re.search(r"\S {2,}#", copied) and copied != shown
+
+
+# --------------------------------------------------------------------------- theme switch
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_theme_switch_fits_a_phone_and_shows_the_theme(open_lesson, scheme):
+    tab, _ = open_lesson(WIDTHS["phone"], scheme)
+    switch = tab.locator("#theme-toggle")
+    box = switch.bounding_box()
+    line = tab.evaluate("parseFloat(getComputedStyle(document.querySelector('#theme-toggle')).lineHeight)")
+    assert box["height"] < 2 * line and box["x"] + box["width"] <= WIDTHS["phone"], "the switch wraps or overflows"
+    header = tab.locator(".site-header").bounding_box()
+    assert header["height"] < 64, "the header takes two lines on a phone"
+    knob = lambda: tab.locator(".theme-knob").bounding_box()["x"]  # noqa: E731
+    before = knob()
+    assert switch.get_attribute("aria-pressed") == str(scheme == "dark").lower()
+    switch.click()
+    tab.wait_for_timeout(300)  # the knob slides
+    assert switch.get_attribute("aria-pressed") == str(scheme != "dark").lower()
+    assert tab.evaluate("document.documentElement.dataset.theme") == ("light" if scheme == "dark" else "dark")
+    assert (knob() > before) == (scheme == "light"), "the knob does not move to the theme that is on"
+
+
+# --------------------------------------------------------------------------- typography
+@pytest.mark.parametrize("width", WIDTHS.values())
+def test_display_equations_fit_and_are_not_tab_stops(open_lesson, width):
+    tab, _ = open_lesson(width)
+    sizes = tab.evaluate("""() => [...document.querySelectorAll('.math-display')].map(d =>
+        [d.scrollWidth - d.clientWidth, d.scrollHeight - d.clientHeight])""")
+    assert len(sizes) >= 4 and all(dx <= 0 and dy <= 0 for dx, dy in sizes), sizes
+    stops = []
+    for _ in range(60):
+        tab.keyboard.press("Tab")
+        stops.append(tab.evaluate("document.activeElement.className"))
+    assert "math-display" not in stops
+
+
+def test_text_face_and_math_font_are_used(open_lesson):
+    tab, watch = open_lesson(WIDTHS["desktop"])
+    assert tab.evaluate("document.fonts.check('1rem Charis') && document.fonts.check('1rem \"Latin Modern Math\"')")
+    fonts = {u.rsplit("/", 1)[1] for u in watch.requests if u.endswith(".woff2")}
+    assert {"text-regular.woff2", "math.woff2"} <= fonts
+
+
+def test_reference_urls_break_only_between_words(open_lesson):
+    tab, _ = open_lesson(WIDTHS["phone"])
+    broken = tab.evaluate("""() => {
+        const out = [];
+        for (const a of document.querySelectorAll('.ref-url')) {
+          for (const node of a.childNodes) {
+            if (node.nodeType !== Node.TEXT_NODE) continue;
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            if (lines.size > 1) out.push(node.textContent);
+          }
+        }
+        return out;
+    }""")
+    assert tab.locator(".ref-url wbr").count() > 4
+    assert broken == []
+
+
+def test_no_empty_divider_closes_the_lesson(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    empty = tab.evaluate("""() => [...document.querySelectorAll('.lesson *')].filter(e => {
+        const s = getComputedStyle(e);
+        const ruled = parseFloat(s.borderTopWidth) > 0 || e.tagName === 'HR';
+        return ruled && e.textContent.trim() === '' && e.getBoundingClientRect().height < 30 && !e.closest('.widget, .video, .theme-toggle');
+    }).map(e => e.className || e.tagName)""")
+    assert empty == []
+
+
+def test_margin_notes_sit_in_the_margin_on_desktop_and_inline_on_a_phone(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    note = tab.locator(".sidenote").first
+    text_right = tab.evaluate("document.querySelector('.lesson-body > p').getBoundingClientRect().right")
+    assert note.bounding_box()["x"] >= text_right, "the note is not in the margin"
+    assert tab.locator(".footnote").count() == 0, "the end-of-page footnote list is still there"
+    tab, _ = open_lesson(WIDTHS["phone"])
+    box = tab.locator(".sidenote").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTHS["phone"]
+
+
+def test_citations_link_to_their_references(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    links = tab.eval_on_selector_all(".citation a", "as => as.map(a => [a.getAttribute('href'), a.textContent])")
+    assert len(links) >= 3
+    for href, number in links:
+        target = tab.locator(f"ol.references > li{href}")
+        assert target.count() == 1, href
+        index = tab.evaluate(f"[...document.querySelectorAll('ol.references > li')].indexOf(document.querySelector('{href}'))")
+        assert index + 1 == int(number), f"{href} is reference {index + 1}, cited as {number}"
+
+
+# --------------------------------------------------------------------------- videos
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_only_the_current_themes_video_files_are_fetched(open_lesson, scheme):
+    tab, watch = open_lesson(WIDTHS["desktop"], scheme)
+    scroll_through(tab)
+    tab.locator("video.video-live").first.evaluate("v => v.play().catch(() => {})")
+    tab.wait_for_timeout(500)
+    other = "dark" if scheme == "light" else "light"
+    fetched = [u.rsplit("/", 1)[1] for u in watch.requests if "/video/" in u]
+    assert any(f.endswith(f"-{scheme}.webp") for f in fetched) and any(f.endswith(f"-{scheme}.vtt") for f in fetched)
+    assert any(f.endswith(f"-{scheme}.mp4") for f in fetched)
+    assert [f for f in fetched if f"-{other}." in f] == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_without_javascript_the_poster_follows_the_system_theme(open_lesson, scheme):
+    tab, _ = open_lesson(WIDTHS["desktop"], scheme, javascript=False)
+    shown = tab.evaluate("""() => [...document.querySelectorAll('figure.video video')]
+        .filter(v => v.getBoundingClientRect().height > 0)
+        .map(v => [v.poster, v.querySelector('source').src])""")
+    assert len(shown) == tab.locator("figure.video").count() >= 3, "one player per video is shown"
+    for poster, source in shown:
+        assert poster.endswith(f"-{scheme}.webp") and source.endswith(f"-{scheme}.mp4"), (poster, source)
+
+
+def test_chapters_seek_and_transcript_is_under_the_video(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    figure = tab.locator("figure.video", has=tab.locator(".video-chapters")).first
+    figure.scroll_into_view_if_needed()
+    chapters = figure.locator(".video-chapters a")
+    assert chapters.count() >= 3
+    start = float(chapters.nth(2).get_attribute("data-start"))
+    assert start > 0
+    chapters.nth(2).click()
+    tab.wait_for_timeout(800)
+    now = figure.locator("video.video-live").evaluate("v => v.currentTime")
+    assert start - 0.05 <= now < start + 1.5, f"chapter at {start}s, video at {now}s"
+    transcript = figure.locator(".video-transcript p")
+    assert transcript.count() >= 3
+    captions = figure.locator("video.video-live track").evaluate("t => t.src")
+    assert captions.endswith("-light.vtt")
+
+
+def test_playback_speed_buttons_set_the_rate(open_lesson):
+    tab, _ = open_lesson(WIDTHS["phone"])
+    figure = tab.locator("figure.video").first
+    figure.scroll_into_view_if_needed()
+    figure.locator(".video-speed button[data-rate='1.5']").click()
+    assert figure.locator("video.video-live").evaluate("v => v.playbackRate") == 1.5
+    assert figure.locator(".video-speed button[aria-pressed='true']").get_attribute("data-rate") == "1.5"
+
+
+# --------------------------------------------------------------------------- the series
+def test_search_finds_a_lesson_offline_under_the_csp(open_lesson):
+    tab, watch = open_lesson(WIDTHS["phone"], path="search.html")
+    tab.fill("#search-input", "dropout")
+    tab.wait_for_selector(".search-results li a")
+    hrefs = tab.eval_on_selector_all(".search-results a", "as => as.map(a => a.getAttribute('href'))")
+    assert any(href.rstrip("/").endswith(f"/repo/{SLUG}") for href in hrefs), hrefs
+    assert tab.locator(".search-results mark").count() >= 1
+    tab.fill("#search-input", "photosynthesis")
+    for _ in range(50):  # wait_for_function would need eval, which the CSP forbids
+        if tab.locator(".search-results li").count() == 0:
+            break
+        tab.wait_for_timeout(100)
+    assert tab.locator(".search-results li").count() == 0
+    assert "No lesson" in tab.inner_text(".search-status")
+    assert watch.errors == [] and watch.foreign_requests() == []
+
+
+def test_sitemap_feed_and_social_card(built_site):
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "a": "http://www.w3.org/2005/Atom"}
+    locs = [e.text for e in ET.parse(built_site / "sitemap.xml").getroot().findall("s:url/s:loc", ns)]
+    lessons = sorted(p.parent.name for p in built_site.glob("[0-9][0-9]-*/index.html"))
+    assert locs == [SITE_URL, *[f"{SITE_URL}{slug}/" for slug in lessons]]
+    feed = ET.parse(built_site / "feed.xml").getroot()
+    assert [e.find("a:id", ns).text for e in feed.findall("a:entry", ns)] == locs[1:]
+    page = (built_site / SLUG / "index.html").read_text()
+    card = re.search(r'<meta property="og:image" content="([^"]+)">', page)[1]
+    assert card == f"{SITE_URL}{SLUG}/card.png" and 'name="twitter:card" content="summary_large_image"' in page
+    from PIL import Image
+
+    with Image.open(built_site / SLUG / "card.png") as image:
+        assert image.size == (1200, 630)
+
+
+def test_pager_links_neighbours_only_when_there_are_some(built_site):
+    lessons = sorted(p.parent.name for p in built_site.glob("[0-9][0-9]-*/index.html"))
+    for i, slug in enumerate(lessons):
+        page = (built_site / slug / "index.html").read_text()
+        assert ('rel="prev"' in page) == (i > 0) and ('rel="next"' in page) == (i + 1 < len(lessons))
+        assert ('class="pager"' in page) == (len(lessons) > 1)
+
+
+def test_print_shows_the_static_figures_not_the_canvases(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    tab.emulate_media(media="print")
+    scroll_through(tab)  # the figures are lazy images: Chromium loads them all before it prints
+    state = tab.evaluate("""() => [...document.querySelectorAll('figure.widget')].map(f => [
+        getComputedStyle(f.querySelector('.widget-live')).display,
+        getComputedStyle(f.querySelector('.widget-static')).display,
+        f.querySelector('.widget-static img').naturalWidth > 0 && f.querySelector('.widget-static img').currentSrc])""")
+    assert state and all(live == "none" and static != "none" for live, static, _ in state), state
+    assert all(src.endswith("-light.png") for *_, src in state), f"print uses the light figures: {state}"
+
+
+# --------------------------------------------------------------------------- budget
+def test_lesson_page_weight_within_budget(open_lesson):
+    """Everything the page loads on opening, videos and fonts aside, gzipped as a server would."""
+    tab, _ = open_lesson(WIDTHS["phone"])
+    responses = []
+    tab.on("response", lambda response: responses.append(response))
+    tab.reload(wait_until="networkidle")
+    total = 0
+    for response in responses:
+        name = response.url.rsplit("/", 1)[1].split("?")[0]
+        if name.endswith((".mp4", ".woff2")):
+            continue
+        body = response.body()
+        total += len(body) if name.endswith((".png", ".webp")) else len(gzip.compress(body, mtime=0))
+    assert 10_000 < total <= PAGE_BUDGET_GZIP, f"{total} bytes"
+
+
+# --------------------------------------------------------------------------- build-time pieces
+def test_subset_fonts_hold_every_character_the_pages_show(built_site):
+    from fontTools.ttLib import TTFont
+
+    from generator import fonts
+
+    pages = [p.read_text(encoding="utf-8") for p in built_site.rglob("*.html") if "pagefind" not in p.parts]
+    wanted = fonts.characters(pages)
+    math_shown = set("".join(fonts.math_text(page) for page in pages))
+    assert math_shown and math_shown <= wanted["math"]
+    sources = {face.output: face.source for face in fonts.faces(ROOT / "templates")}
+    for name, kind in [("text-regular.woff2", "text"), ("text-bold.woff2", "text"), ("math.woff2", "math")]:
+        cmap = TTFont(str(built_site / "static" / "fonts" / name)).getBestCmap()
+        has = TTFont(str(sources[name])).getBestCmap()  # what the full face could give
+        dropped = sorted(c for c in wanted[kind] if ord(c) in has and ord(c) not in cmap)
+        assert dropped == [], f"the subset {name} dropped {dropped}"
+        assert len(cmap) < len(has) / 4, f"{name} is hardly subset"
+    font = TTFont(str(built_site / "static" / "fonts" / "math.woff2"))
+    assert "MATH" in font, "the math subset lost its MATH table"
+    assert not (built_site / "static" / "fonts" / "latinmodern-math.woff2").exists(), "the full face is published"
+
+
+def test_code_colours_are_written_once_per_theme():
+    from generator import pages, theme
+
+    css = pages.stylesheet(Path(__file__).resolve().parent.parent / "templates")
+    rules = pages._code_rules()
+    light_keyword = rules["k"]["light"]["color"]
+    # Once as the light value, once more in the print block (which prints the light palette).
+    assert css.count(light_keyword) == 2, css.count(light_keyword)
+    assert css.count(theme.tokens("dark")["background"]) == 2  # system-dark fallback and chosen dark
+    assert ".highlight .k," in css and "var(--code-" in css
+
+
+def test_footnotes_become_margin_notes():
+    from generator.markdown_ext import footnotes_to_sidenotes
+    import markdown
+
+    html = markdown.markdown("A claim[^a] and another[^b], and the first again[^a].\n\n"
+                             "[^a]: First, *emphasised*.\n[^b]: Second.", extensions=["footnotes"])
+    out = footnotes_to_sidenotes(html)
+    assert 'class="footnote"' not in out and "<hr" not in out
+    assert out.count('class="sidenote"') == 2 and out.count('class="sidenote-ref"') == 3
+    assert re.search(r'<p>A claim<sup class="sidenote-ref"[^>]*>.*?</sup><span class="sidenote" id="sn-1" '
+                     r'role="note"><span class="sidenote-number">1</span> First, <em>emphasised</em>\.</span>', out)
+
+
+def test_urls_wrap_only_at_slashes_and_dots():
+    from generator.pages import breakable_url
+
+    out = str(breakable_url("https://jmlr.org/papers/v15/srivastava14a.html?x=1&y=2"))
+    assert out.replace("<wbr>", "") == "https://jmlr.org/papers/v15/srivastava14a.html?x=1&amp;y=2"
+    # Every break opportunity follows a slash or comes before a separator, never inside a word.
+    assert out.count("<wbr>") >= 8
+    assert all(m.group(1) == "/" or re.match(r"[.?#&=_-]", m.group(2))
+               for m in re.finditer(r"(.)<wbr>(.)", out)), out
