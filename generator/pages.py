@@ -32,7 +32,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from generator import theme
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series
 from generator.training import artifacts_folder
@@ -60,6 +60,7 @@ class SiteConfig:
     commit: str = "unversioned"   # the commit the site was built from
     commit_date: str = ""         # that commit's date (ISO), not the clock's
     quality: str = "publish"
+    videos: bool = True           # False (--no-video): each video is a placeholder saying so
 
 
 @dataclass
@@ -194,14 +195,15 @@ class PageRenderer:
         token = f"[[{run}.{name}"
         if run not in assets.records:
             known = ", ".join(sorted(assets.records)) or "none"
-            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare",
+            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
+                            f"{did_you_mean(run, assets.records)}",
                             f"declared runs: {known}")
         key = f"{lesson.slug}/{run}"
         if key not in self._facts:
             self._facts[key] = json.loads(assets.records[run].read_text()).get("facts", {})
         facts = self._facts[key]
         if name not in facts:
-            raise FactError(token, f"run '{run}' recorded no fact '{name}'",
+            raise FactError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
                             f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...)")
         return facts[name]
 
@@ -227,6 +229,9 @@ class PageRenderer:
                 module_url=widget_url(exported.widget, "widget.js"),
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
+        if embed.kind == "video" and not self.config.videos:
+            return self.env.get_template("partials/video-placeholder.html").render(
+                scene=embed.name, caption=embed.caption)
         if embed.kind == "video":
             variants = assets.videos[embed.name]  # build.render_videos checked the embed
             urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
@@ -357,35 +362,55 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
-        folder = out / lesson.slug
-        folder.mkdir(parents=True)
-        lesson_assets = assets.get(lesson.slug, LessonAssets())
-        (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
-        for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
-            if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
-                _link(asset, folder / asset.relative_to(lesson.folder))
-        for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
-            target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
-            for path in (widget.js, widget.css):
-                if path is not None:
-                    _link(path, target / path.name)
-        for exported in lesson_assets.widgets.values():
-            _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
-            for name, figure in exported.figures.items():
-                _link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
-        for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
-            files = artifacts_folder(record)
-            for path in sorted(files.iterdir()) if files.is_dir() else []:
-                _link(path, folder / "downloads" / run_name / path.name)
-        for variants in lesson_assets.videos.values():
-            for files in variants.values():
-                for path in files.values():
-                    _link(Path(path), out / "video" / Path(path).name)
+        write_lesson(out, renderer, lesson, assets.get(lesson.slug, LessonAssets()))
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     # Only now does `out` hold every file the site will have.
     for lesson in series.lessons:
         check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
+
+
+def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_assets: LessonAssets,
+                 replace: bool = False) -> None:
+    """One lesson's page and every file it uses into the site folder `out`. With `replace`,
+    files already there (a shared video, a built-in widget's script) are replaced."""
+    link = _replace if replace else _link
+    folder = out / lesson.slug
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
+    for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
+        if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
+            link(asset, folder / asset.relative_to(lesson.folder))
+    for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
+        target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
+        for path in (widget.js, widget.css):
+            if path is not None:
+                link(path, target / path.name)
+    for exported in lesson_assets.widgets.values():
+        link(exported.data, folder / "data" / f"{exported.embed_id}.json")
+        for name, figure in exported.figures.items():
+            link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+    for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
+        files = artifacts_folder(record)
+        for path in sorted(files.iterdir()) if files.is_dir() else []:
+            link(path, folder / "downloads" / run_name / path.name)
+    for variants in lesson_assets.videos.values():
+        for files in variants.values():
+            for path in files.values():
+                link(Path(path), out / "video" / Path(path).name)
+
+
+def write_one_lesson(out: Path, root: Path, templates: Path, series: Series, lesson: Lesson,
+                     assets: dict[str, LessonAssets], config: SiteConfig, progress) -> None:
+    """Replace one lesson in `out`, a copy of the previous site; leave every other file."""
+    renderer = PageRenderer(root, templates, series, assets, config)
+    renderer.env.tests["planned"] = is_planned
+    progress.item("pages", lesson.slug, 1, 1)
+    shutil.rmtree(out / lesson.slug, ignore_errors=True)
+    for old in (out / "video").glob(f"{lesson.slug}--*"):  # its own videos, some maybe gone since
+        old.unlink()
+    write_lesson(out, renderer, lesson, assets[lesson.slug], replace=True)
+    check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
 
 
 LOCAL_URL = re.compile(r'\b(?:href|src)="([^"]*)"')
@@ -421,6 +446,12 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
                              f"'{raw}' points to no file of the built site",
                              f"fix the path; it is relative to the page {lesson.slug}/index.html, and only "
                              "lesson pages, their widget data, videos and static/ are published")
+
+
+def _replace(source: Path, target: Path) -> None:
+    if target.exists():
+        target.unlink()
+    _link(source, target)
 
 
 def _link(source: Path, target: Path) -> None:
