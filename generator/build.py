@@ -128,6 +128,9 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     #    against the widget, scene and runs it names before any training starts.
     series = lessons_stage.load_series(options.content, root)
     targets = _target_lessons(series, options)
+    if options.lesson is not None and not (options.site.is_symlink() and options.site.resolve().is_dir()):
+        raise BuildError(location(options.site, None, root), "--lesson keeps the other lessons from the published "
+                         "site, and there is none yet", "run a full build once: python -m generator build")
     # The lessons whose records are needed: the targets, and any lesson a target's scene reads.
     needed = {lesson.slug: lesson for lesson in targets}
     for lesson in targets:
@@ -159,9 +162,6 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     site_inputs = _site_inputs(options, series, records, widgets, videos, commit, commit_date)
     current = options.site.resolve() if options.site.is_symlink() else None
     if options.lesson is not None:
-        if current is None or not current.is_dir():
-            raise BuildError(str(options.site), "--lesson keeps the other lessons from the published site, and "
-                             "there is none yet", "run a full build once: python -m generator build")
         # A new version derived from the one it starts from: always republished (pages are cheap).
         site_inputs = {"previous-site": current.name, **site_inputs}
     site_key = key_of(site_inputs)
