@@ -34,7 +34,10 @@ FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
     "title": (str, True, "the lesson's title"),
     "summary": (str, True, "one sentence for the index page and the description meta"),
     "prerequisites": (list, False, "what the reader should know already (list of short strings)"),
-    "next": (list, False, "numbers of the lessons to read next, as strings like '02'"),
+    "learn": (list, False, "what the reader takes away, one short string each (listed under \"What's in here\")"),
+    "next": (list, False, "the lessons to read next, each {lesson: '02', why: one line on why read it next}; "
+                          "the reason lives here, with the lesson that points on, because it depends on what "
+                          "the reader just learned (a bare '02' is allowed, without a reason)"),
     "references": (list, False, "works cited: each {text: ..., url: ...} (url optional)"),
     "poster": (str, False, "the video scene whose poster is the lesson's thumbnail"),
 }
@@ -286,7 +289,26 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
             raise BuildError(location(source, _line_of_key(text, "references", 1), root),
                              f"reference {i + 1} must be a mapping with 'text' and optional 'url'",
                              "write '- text: ...' and '  url: ...'")
-    meta["next"] = [f"{int(n):02d}" if str(n).isdigit() else str(n) for n in meta.get("next", [])]
+    if any(not isinstance(item, str) or not item.strip() for item in meta.get("learn", [])):
+        raise BuildError(location(source, _line_of_key(text, "learn", 1), root),
+                         "every 'learn' item must be a non-empty string", "write each as '- one thing learned'")
+    meta.setdefault("learn", [])
+    meta["next_reasons"] = {}
+    numbers = []
+    for item in meta.get("next", []):
+        if isinstance(item, dict):
+            if set(item) - {"lesson", "why"} or "lesson" not in item or not isinstance(item.get("why", ""), str):
+                raise BuildError(location(source, _line_of_key(text, "next", 1), root),
+                                 f"'next' entry {item!r} is malformed",
+                                 "write each as '- {lesson: \"02\", why: \"one line\"}'")
+            number, why = item["lesson"], item.get("why", "")
+        else:
+            number, why = item, ""
+        number = f"{int(number):02d}" if str(number).isdigit() else str(number)
+        numbers.append(number)
+        if why.strip():
+            meta["next_reasons"][number] = why.strip()
+    meta["next"] = numbers
     for key, (kind, required, _) in FRONT_MATTER.items():  # optional keys really are optional
         if not required and kind is list:
             meta.setdefault(key, [])

@@ -7,6 +7,7 @@ numbers by `lessons.find_embeds`, are replaced by the HTML a callback returns.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -104,6 +105,10 @@ class InlineFact(InlineProcessor):
 
     def handleMatch(self, m, data):  # noqa: N802
         value = self.lookup(m["run"], m["fact"])
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            raise FactError(m[0], f"{m['run']}.{m['fact']} is {value!r}, not a number the prose can state",
+                            "change the run so it records a finite value (e.g. raise its step limit), "
+                            "or rewrite the sentence without this fact")
         too_big = [n for n in re.findall(r"\d+", m["format"] or "") if int(n) > MAX_FORMAT_NUMBER]
         if too_big:
             raise FactError(m[0], f"format '{m['format']}' asks for {too_big[0][:20]} characters or digits, "

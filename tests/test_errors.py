@@ -76,6 +76,17 @@ def unknown_fact(p: Path) -> str:
     return r"lesson\.md:\d+: run 'tiny' recorded no fact 'epoch' \(did you mean 'epochs'\?\); its facts: epochs, final_val_loss"
 
 
+def fact_is_none(p: Path) -> str:
+    """An unreached target recorded as None must not print the word 'None' into the prose."""
+    edit(p / LESSON / "experiments.py", "epochs=epochs)", "epochs=None)")
+    return r"lesson\.md:23: tiny\.epochs is None, not a number the prose can state; change the run"
+
+
+def fact_is_nan(p: Path) -> str:
+    edit(p / LESSON / "experiments.py", "final_val_loss=rec.series[\"val_loss\"][-1]", "final_val_loss=float('nan')")
+    return r"lesson\.md:23: tiny\.final_val_loss is nan, not a number the prose can state"
+
+
 def second_run_raises_in_a_worker(p: Path) -> str:
     """Two runs train in worker processes: the error must still come back whole."""
     path = p / LESSON / "experiments.py"
@@ -85,7 +96,7 @@ def second_run_raises_in_a_worker(p: Path) -> str:
     return rf"experiments\.py:{line}: run 'broken' raised ValueError: bad data"
 
 
-@pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, break_front_matter, unknown_key, unknown_run, unknown_widget,
+@pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, fact_is_none, fact_is_nan, break_front_matter, unknown_key, unknown_run, unknown_widget,
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])
 def test_bad_input_is_reported_and_site_kept(good_project, tmp_path, breakage):
