@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import _parser
-from generator.lessons import FRONT_MATTER
+from generator.lessons import FRONT_MATTER, LESSON_ASSET_SUFFIXES
 from generator.theme import PALETTE
 from generator.widgets import catalogue, catalogue_markdown
 from tests.helpers import ROOT, fixture_project
@@ -69,6 +69,16 @@ def test_the_guides_lesson_builds_with_its_widget_video_and_facts(followed):
     assert not (followed / "content" / "03-momentum" / "widgets" / "step-path").exists()
 
 
+def test_the_guides_widget_js_reads_only_declared_fields(followed):
+    from generator.widgets import read_widget
+    from tests.js_fields import undeclared_reads, uses_data
+
+    widget = read_widget(followed / "content" / "03-momentum" / "widgets" / "path-pair", followed, "03-momentum")
+    source = widget.js.read_text()
+    assert uses_data(source) and undeclared_reads(source, widget.data) == []
+    assert undeclared_reads(source.replace("path.loss[i]", "path.losses[i]"), widget.data)  # the check can fail
+
+
 def test_the_guides_claim_test_passes(followed):
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              "tests/test_03_momentum_claims.py"], cwd=followed, capture_output=True, text=True,
@@ -111,6 +121,8 @@ def test_every_built_in_widget_and_front_matter_key_is_documented():
         assert f"#### `{name}`" in text
     for key in FRONT_MATTER:
         assert f"| `{key}` |" in text, f"front-matter key {key} is not in the guide's table"
+    for suffix in LESSON_ASSET_SUFFIXES:
+        assert f"`{suffix}`" in text, f"published file type {suffix} is not in the guide"
 
 
 def test_widget_catalogue_in_the_guide_is_current():
