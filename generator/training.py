@@ -359,7 +359,7 @@ def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> lis
 
 def library_versions() -> dict[str, str]:
     versions = {}
-    for package in ("torch", "numpy"):
+    for package in ("torch", "numpy", "scikit-learn"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
