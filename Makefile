@@ -18,7 +18,7 @@ SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-cor
 # bundles npm and conflicts with Debian's npm package.
 TEST_PKGS    := chromium default-jre-headless $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: site test serve clean bench goldens setup test-setup
+.PHONY: site test serve clean bench goldens setup test-setup lesson draft widgets
 
 site: setup
 	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH) --site-url "$(SITE_URL)"
@@ -31,6 +31,18 @@ serve: setup
 
 clean:
 	rm -rf build
+
+# While writing lesson N (e.g. make lesson N=05): only its runs, videos and page, at draft
+# quality, into the site the last full build published. `make draft N=05` renders no video.
+lesson: setup
+	$(PY) -m generator build --lesson $(N) --quality draft
+
+draft: setup
+	$(PY) -m generator build --lesson $(N) --quality draft --no-video
+
+# The widgets a lesson can embed, their arguments and the fields they read (N= adds lesson N's own).
+widgets: setup
+	$(PY) -m generator widgets $(if $(N),--lesson $(N))
 
 bench: test-setup
 	$(PY) tests/bench.py

@@ -7,6 +7,15 @@ a rebuild redoes only what changed. The site itself is written into a staging fo
 `build/site` is a symbolic link that is switched to the new folder in one atomic
 rename only when everything succeeded. A failed or killed build leaves the previous
 site exactly as it was. A lock file keeps two builds from interleaving.
+
+Two ways to build less while writing:
+  --lesson NN   trains, exports and renders only lesson NN (and the records its scenes
+                read), then publishes a new site version made of the previous site with
+                that lesson's page, data and videos replaced. Every other lesson's page,
+                the index and static/ are kept exactly as the previous build published
+                them, even if their sources changed since: they are not rebuilt.
+  --no-video    renders nothing; each video embed becomes a placeholder saying so. Such a
+                site never counts as up to date for a build with videos.
 """
 from __future__ import annotations
 
@@ -21,7 +30,7 @@ from pathlib import Path
 from generator import lessons as lessons_stage
 from generator import training
 from generator.cache import Cache, file_digest, key_of
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 from generator.theme import palette_fingerprint
 
 PACKAGE_DIR = Path(__file__).parent
@@ -35,6 +44,8 @@ class BuildOptions:
     site_url: str = ""               # absolute URL the site is published at (sitemap, feed, social cards)
     workers: int = 2
     out: Path | None = None          # default: <root>/build
+    lesson: str | None = None        # build only this lesson ("05" or "05-slug"), keep the rest
+    videos: bool = True              # False: render nothing, pages show placeholders
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -125,13 +136,24 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     # 1. lessons: what the series holds and what each lesson embeds, every embed checked
     #    against the widget, scene and runs it names before any training starts.
     series = lessons_stage.load_series(options.content, root)
-    declared = {lesson.slug: training.declared_runs(lesson.experiments, lesson.slug, root, cache)
-                for lesson in series.lessons}
-    check_embeds(series, declared, options)
+    targets = _target_lessons(series, options)
+    if options.lesson is not None and not (options.site.is_symlink() and options.site.resolve().is_dir()):
+        raise BuildError(location(options.site, None, root), "--lesson keeps the other lessons from the published "
+                         "site, and there is none yet", "run a full build once: python -m generator build")
+    # The lessons whose records are needed: the targets, and any lesson a target's scene reads.
+    needed = {lesson.slug: lesson for lesson in targets}
+    for lesson in targets:
+        for scene in _lesson_scenes(lesson, options):
+            for run_id in scene.records:
+                other = next((x for x in series.lessons if x.slug == run_id.split("/")[0]), None)
+                if other is not None:
+                    needed.setdefault(other.slug, other)
+    declared = {slug: training.declared_runs(lesson.experiments, slug, root, cache) for slug, lesson in needed.items()}
+    check_embeds(targets, declared, options)
 
     # 2. training: a fresh record for every declared run.
     records: dict[str, dict[str, Path]] = {}
-    for lesson in series.lessons:
+    for lesson in needed.values():
         records[lesson.slug] = training.train_lesson(lesson.experiments, lesson.slug, root, cache, progress,
                                                      options.workers, rebuilt)
 
@@ -139,54 +161,76 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     from generator import export
 
     widgets = {lesson.slug: export.export_lesson(lesson, records[lesson.slug], root, cache, progress, rebuilt)
-               for lesson in series.lessons}
+               for lesson in targets}
 
-    # 4. render: light and dark videos for every scene a lesson embeds.
-    videos = render_videos(series, records, options, cache, progress, rebuilt)
+    # 4. render: light and dark videos for every scene a lesson embeds (none with --no-video).
+    videos = render_videos(targets, records, options, cache, progress, rebuilt) if options.videos else {}
 
     # 5. pages: only when something the site depends on changed.
     commit, commit_date = git_commit(root)
     site_inputs = _site_inputs(options, series, records, widgets, videos, commit, commit_date)
-    site_key = key_of(site_inputs)
     current = options.site.resolve() if options.site.is_symlink() else None
+    if options.lesson is not None:
+        # A new version derived from the one it starts from: always republished (pages are cheap).
+        site_inputs = {"previous-site": current.name, **site_inputs}
+    site_key = key_of(site_inputs)
     if current is not None and current.name == site_key and current.is_dir():
         progress.finish("Site is up to date: nothing to do.")
         return BuildResult(options.site, False, rebuilt)
-    rebuilt.append(f"site: {cache.why('site', 'site', site_inputs)}")
+    rebuilt.append(f"site: {cache.why('site', 'site', site_inputs)}" if options.lesson is None
+                   else f"site: lesson {targets[0].slug} rebuilt into the previous site {current.name}")
 
     from generator import pages
 
     assets = {lesson.slug: pages.LessonAssets(widgets[lesson.slug], _lesson_videos(lesson, videos),
                                               records[lesson.slug])
-              for lesson in series.lessons}
-    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality, options.site_url)
+              for lesson in targets}
+    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality, options.site_url,
+                              options.videos)
     versions = options.out / "sites"
     staging = options.out / f".staging-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
-    staging.mkdir(parents=True)
     try:
-        pages.write_site(staging, root, options.templates, series, assets, config, progress, cache)
+        if options.lesson is None:
+            staging.mkdir(parents=True)
+            pages.write_site(staging, root, options.templates, series, assets, config, progress, cache)
+        else:
+            shutil.copytree(current, staging, symlinks=False)
+            pages.write_one_lesson(staging, root, options.templates, series, targets[0], assets, config,
+                                   progress, cache)
         publish(staging, versions / site_key, options.site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    pending = cache.begin("site", "site", site_inputs)
-    pending.commit()
+    if options.lesson is None:  # the record `--why` compares a full build against
+        pending = cache.begin("site", "site", site_inputs)
+        pending.commit()
     _remove_old_versions(versions, keep=site_key)
     _remove_leftovers(options.out)
-    cache.prune()
+    # A lesson build or a build without videos prunes nothing: the entries it did not use
+    # (other lessons', the videos) are the ones the next full build wants.
+    if options.lesson is None and options.videos:
+        cache.prune()
     progress.finish(f"Built {options.site} in {progress.elapsed():.1f}s")
     return BuildResult(options.site, True, rebuilt)
 
 
-def check_embeds(series, declared: dict[str, list[str]], options) -> None:
+def _target_lessons(series, options) -> list:
+    """The lessons this build trains, exports, renders and publishes."""
+    if options.lesson is None:
+        return list(series.lessons)
+    folder = lessons_stage.find_lesson_folder(options.content, options.lesson, options.root)
+    return [lesson for lesson in series.lessons if lesson.folder == folder]
+
+
+def check_embeds(lessons, declared: dict[str, list[str]], options) -> None:
     """Widget and video embeds against the widgets, scenes and runs they name (reading
     widget and scene files without importing them): a typo stops the build before any
     training starts."""
     from generator import export, render
 
     known_records = {f"{slug}/{run}": Path() for slug, runs in declared.items() for run in runs}
-    for lesson in series.lessons:
+    for lesson in lessons:
         export.check_lesson_widgets(lesson, set(declared[lesson.slug]), options.root)
         for scene in _lesson_scenes(lesson, options):
             render.check_records(scene, known_records, options.root)
@@ -212,18 +256,20 @@ def _lesson_scenes(lesson, options):
         path = render.find_scene(name, lesson.folder, options.scenes)
         if path is None:
             stem = name.replace("-", "_")
-            raise BuildError(location(lesson.source, line, options.root), f"video '{name}' has no scene file",
+            known = render.scene_names(lesson.folder, options.scenes)
+            raise BuildError(location(lesson.source, line, options.root),
+                             f"video '{name}' has no scene file{did_you_mean(name, known)}",
                              f"add scenes/{stem}.py (shared) or {lesson.slug}/scenes/{stem}.py, or fix the name")
         own = path.parent == lesson.folder / "scenes"
         scenes.append(render.read_scene(path, options.root, lesson.slug if own else None))
     return scenes
 
 
-def render_videos(series, records, options, cache, progress, rebuilt):
-    """Render every scene some lesson embeds (or uses as its poster)."""
+def render_videos(lessons, records, options, cache, progress, rebuilt):
+    """Render every scene one of `lessons` embeds (or uses as its poster)."""
     shared: set[str] = set()
     own: dict[str, object] = {}
-    for lesson in series.lessons:
+    for lesson in lessons:
         for scene in _lesson_scenes(lesson, options):
             if scene.lesson is None:
                 shared.add(scene.name)

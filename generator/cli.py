@@ -1,4 +1,4 @@
-"""The command line: `python -m generator build|serve|clean`. The Makefile wraps it."""
+"""The command line: `python -m generator build|serve|clean|new|widgets`. The Makefile wraps it."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="absolute URL the site is published at, e.g. https://me.github.io/repo/; "
                             "needed for sitemap.xml, the Atom feed and social cards (left out without it)")
     build.add_argument("--workers", type=int, default=2, help="parallel processes for training and rendering")
+    build.add_argument("--lesson", metavar="NN",
+                       help="build only this lesson's runs, videos and page; the rest of the site is kept "
+                            "as the previous build published it")
+    build.add_argument("--no-video", action="store_true",
+                       help="render no video: the page shows a placeholder where each will be (for writing; "
+                            "make site never does this)")
 
     serve = commands.add_parser("serve", help="preview build/site on localhost, rebuilding on save",
                                 description="Serve build/site with byte ranges (videos seek) and reload "
@@ -40,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("clean", help="delete build/ (outputs and caches)",
                         description="Delete the build folder: the site, the caches and any leftovers.")
+
+    new = commands.add_parser("new", help="start a lesson that builds at once: content/NN-slug/",
+                              description="Copy templates/scaffold/ into content/NN-slug/: front matter, one "
+                                          "of each embed, one small run, a widget and a scene of its own.")
+    new.add_argument("name", help="the lesson folder's name, e.g. 03-momentum")
+    new.add_argument("title", help='the lesson\'s title, e.g. "Momentum"')
+
+    widgets = commands.add_parser("widgets", help="list the widgets: arguments and the fields they read",
+                                  description="Print every built-in widget (and with --lesson, that lesson's "
+                                              "own), its arguments and the record and data fields it reads.")
+    widgets.add_argument("--lesson", metavar="NN", help="also list this lesson's own widgets")
+    widgets.add_argument("--markdown", action="store_true", help="print Markdown (the catalogue in docs/authoring.md)")
     return parser
 
 
@@ -53,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
             from generator import serve
 
             return serve.serve(root, port=args.port, quality=args.quality, watch=not args.no_watch)
+        if args.command == "new":
+            from generator.scaffold import new_lesson
+
+            folder = new_lesson(root, args.name, args.title)
+            print(f"Created {folder.relative_to(root)}/; build it with: python -m generator build "
+                  f"--lesson {args.name[:2]} --quality draft")
+            return 0
+        if args.command == "widgets":
+            return _widgets(root, args)
         if args.command == "clean":
             return _clean(root / "build")
     except BuildError as exc:
@@ -92,8 +119,17 @@ def _build(root: Path, args: argparse.Namespace) -> int:
 
     progress = Progress()
     result = build(BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
-                                workers=args.workers),
-                   progress)
+                                workers=args.workers, lesson=args.lesson, videos=not args.no_video), progress)
     if args.why:
         print("\n".join(result.rebuilt) if result.rebuilt else "Nothing was rebuilt.")
+    return 0
+
+
+def _widgets(root: Path, args: argparse.Namespace) -> int:
+    from generator.lessons import find_lesson_folder
+    from generator.widgets import catalogue, catalogue_markdown, catalogue_text
+
+    folder = find_lesson_folder(root / "content", args.lesson, root) if args.lesson else None
+    widgets = catalogue(root, folder)
+    print(catalogue_markdown(widgets) if args.markdown else catalogue_text(widgets, root), end="")
     return 0

@@ -35,3 +35,11 @@ def location(path: Path | str, line: int | None = None, root: Path | None = None
         except ValueError:
             pass
     return f"{path}:{line}" if line else str(path)
+
+
+def did_you_mean(name: str, options) -> str:
+    """' (did you mean 'x'?)' for the closest of `options` to a misspelled `name`, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

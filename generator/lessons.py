@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 
 LESSON_DIR = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 EMBED_LINE = re.compile(r"^:::\s+(?P<kind>[a-z]+)(?:\s+(?P<rest>.*?))?\s*$")
@@ -376,3 +376,16 @@ def parse_embed(kind: str, rest: str, source: Path, line: int, root: Path) -> Em
             raise BuildError(where, f"embed argument '{key}' is given twice", "keep one")
         args[key] = value
     return Embed(kind, name, args, caption.strip(), line)
+
+
+def find_lesson_folder(content: Path, wanted: str, root: Path) -> Path:
+    """The folder of lesson `wanted`: its number ("05" or "5") or its folder's name."""
+    folders = sorted(p for p in content.iterdir() if p.is_dir() and LESSON_DIR.match(p.name)) \
+        if content.is_dir() else []
+    number = f"{int(wanted):02d}" if wanted.isdigit() else None
+    for folder in folders:
+        if folder.name == wanted or folder.name[:2] == number:
+            return folder
+    names = [p.name for p in folders]
+    raise BuildError(location(content, None, root), f"no lesson '{wanted}'{did_you_mean(wanted, names)}",
+                     f"lessons: {', '.join(names) or 'none'}; give a number like 01 or a folder name")

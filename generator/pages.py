@@ -33,7 +33,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from generator import feeds, fonts, search, theme
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.training import artifacts_folder
@@ -63,6 +63,7 @@ class SiteConfig:
     quality: str = "publish"
     site_url: str = ""            # absolute URL of the published site, e.g. https://me.github.io/repo/;
                                   # sitemap, feed and social cards need it, and are left out without it
+    videos: bool = True           # False (--no-video): each video is a placeholder saying so
 
 
 @dataclass
@@ -283,14 +284,15 @@ class PageRenderer:
         token = f"[[{run}.{name}"
         if run not in assets.records:
             known = ", ".join(sorted(assets.records)) or "none"
-            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare",
+            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
+                            f"{did_you_mean(run, assets.records)}",
                             f"declared runs: {known}")
         key = f"{lesson.slug}/{run}"
         if key not in self._facts:
             self._facts[key] = json.loads(assets.records[run].read_text()).get("facts", {})
         facts = self._facts[key]
         if name not in facts:
-            raise FactError(token, f"run '{run}' recorded no fact '{name}'",
+            raise FactError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
                             f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...)")
         return facts[name]
 
@@ -316,6 +318,9 @@ class PageRenderer:
                 module_url=widget_url(exported.widget, "widget.js"),
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
+        if embed.kind == "video" and not self.config.videos:
+            return self.env.get_template("partials/video-placeholder.html").render(
+                scene=embed.name, caption=embed.caption)
         if embed.kind == "video":
             variants = assets.videos[embed.name]  # build.render_videos checked the embed
             urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
@@ -495,33 +500,7 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
-        folder = out / lesson.slug
-        folder.mkdir(parents=True)
-        lesson_assets = assets.get(lesson.slug, LessonAssets())
-        (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
-        for asset in lesson.assets:  # images an author keeps beside lesson.md
-            _copy(asset, folder / asset.relative_to(lesson.folder))
-        for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
-            target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
-            for path in (widget.js, widget.css):
-                if path is not None:
-                    _copy(path, target / path.name)
-        for exported in lesson_assets.widgets.values():
-            _copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
-            for name, figure in exported.figures.items():
-                _copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
-        for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
-            files = artifacts_folder(record)
-            for path in sorted(files.iterdir()) if files.is_dir() else []:
-                if not is_regular_file(path):
-                    raise BuildError(location(lesson.experiments, None, root),
-                                     f"run '{run_name}' saved '{path.name}', which is not a regular file",
-                                     "write the file itself with rec.artifact(...), never a link")
-                _copy(path, folder / "downloads" / run_name / path.name)
-        for variants in lesson_assets.videos.values():
-            for files in variants.values():
-                for path in files.values():
-                    _copy(Path(path), out / "video" / Path(path).name)
+        write_lesson(out, renderer, lesson, assets.get(lesson.slug, LessonAssets()), root)
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     (out / "search.html").write_text(renderer.render_search(), encoding="utf-8")
@@ -533,6 +512,57 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     for lesson in series.lessons:
         check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
         check_reference_urls(lesson, out, config.base_path, root)
+
+
+def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_assets: LessonAssets, root: Path,
+                 replace: bool = False) -> None:
+    """One lesson's page and every file it uses into the site folder `out`. With `replace`,
+    files already there (a shared video, a built-in widget's script) are replaced."""
+    copy = _replace if replace else _copy
+    folder = out / lesson.slug
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
+    for asset in lesson.assets:  # images an author keeps beside lesson.md
+        copy(asset, folder / asset.relative_to(lesson.folder))
+    for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
+        target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
+        for path in (widget.js, widget.css):
+            if path is not None:
+                copy(path, target / path.name)
+    for exported in lesson_assets.widgets.values():
+        copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
+        for name, figure in exported.figures.items():
+            copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+    for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
+        files = artifacts_folder(record)
+        for path in sorted(files.iterdir()) if files.is_dir() else []:
+            if not is_regular_file(path):
+                raise BuildError(location(lesson.experiments, None, root),
+                                 f"run '{run_name}' saved '{path.name}', which is not a regular file",
+                                 "write the file itself with rec.artifact(...), never a link")
+            copy(path, folder / "downloads" / run_name / path.name)
+    for variants in lesson_assets.videos.values():
+        for files in variants.values():
+            for path in files.values():
+                copy(Path(path), out / "video" / Path(path).name)
+
+
+def write_one_lesson(out: Path, root: Path, templates: Path, series: Series, lesson: Lesson,
+                     assets: dict[str, LessonAssets], config: SiteConfig, progress, cache=None) -> None:
+    """Replace one lesson in `out`, a copy of the previous site; leave every other file."""
+    renderer = PageRenderer(root, templates, series, assets, config)
+    renderer.env.tests["planned"] = is_planned
+    progress.item("pages", lesson.slug, 1, 1)
+    shutil.rmtree(out / lesson.slug, ignore_errors=True)
+    for old in (out / "video").glob(f"{lesson.slug}--*"):  # its own videos, some maybe gone since
+        old.unlink()
+    write_lesson(out, renderer, lesson, assets[lesson.slug], root, replace=True)
+    # The new page may use characters the old subsets lack, and the search must index it.
+    fonts.write_fonts(out, templates, cache)
+    shutil.rmtree(out / search.OUTPUT, ignore_errors=True)
+    search.write_index(out)
+    check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
+    check_reference_urls(lesson, out, config.base_path, root)
 
 
 # href= and src= in Markdown's output and in raw HTML, with double, single or no quotes.
@@ -585,6 +615,12 @@ def missing_site_file(raw: str, site: Path, slug: str, base_path: str) -> bool:
             target = target / "index.html"
     return (target is None or site.resolve() not in [target.resolve(), *target.resolve().parents]
             or not target.is_file())
+
+
+def _replace(source: Path, target: Path) -> None:
+    if target.exists():
+        target.unlink()
+    _copy(source, target)
 
 
 def _copy(source: Path, target: Path) -> None:

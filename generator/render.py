@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
@@ -93,6 +93,12 @@ def find_scene(name: str, lesson_folder: Path | None, scenes_dir: Path) -> Path 
     return None
 
 
+def scene_names(lesson_folder: Path | None, scenes_dir: Path) -> list[str]:
+    """Every video name a lesson can embed: its own scenes and the shared ones."""
+    folders = ([lesson_folder / "scenes"] if lesson_folder else []) + [scenes_dir]
+    return sorted({scene_name(p) for folder in folders for p in scene_files(folder)})
+
+
 def scene_files(scenes_dir: Path) -> list[Path]:
     """Every scene file, sorted: *.py except helpers and files starting with '_'."""
     if not scenes_dir.is_dir():
@@ -140,7 +146,8 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
                 and node.args[0].value not in records:
             where = f"line {records_line}" if records_line else "a RECORDS = [...] line"
             raise BuildError(location(path, node.lineno, root),
-                             f"scene '{name}' loads record '{node.args[0].value}', which its RECORDS does not list",
+                             f"scene '{name}' loads record '{node.args[0].value}', which its RECORDS does not list"
+                             f"{did_you_mean(node.args[0].value, records)}",
                              f"add it to RECORDS ({where})")
     deps = set(local_imports(path, path.parent)) | set(local_imports(path, root / "scenes"))
     timeout, timeout_line = constants.get("TIMEOUT", (DEFAULT_SCENE_TIMEOUT, None))
@@ -162,7 +169,8 @@ def check_records(scene: SceneSource, records: dict[str, Path], root: Path) -> N
         if run_id not in records:
             known = ", ".join(sorted(records)) or "none"
             raise BuildError(location(scene.path, scene.records_line, root),
-                             f"scene '{scene.name}' reads record '{run_id}', which no lesson declares",
+                             f"scene '{scene.name}' reads record '{run_id}', which no lesson declares"
+                             f"{did_you_mean(run_id, records)}",
                              f"name one of the recorded runs ({known}) as 'lesson-slug/run'")
 
 

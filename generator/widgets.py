@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from generator.errors import BuildError, location
+from generator.errors import BuildError, did_you_mean, location
 
 WIDGET_FILES = ("widget.py", "widget.js", "widget.css")
 ARG_TYPES = {
@@ -43,6 +43,7 @@ class Widget:
     args: dict[str, dict[str, Any]]
     data: dict[str, Any]
     lesson: str | None = None    # the lesson slug for a lesson-local widget
+    reads: str = ""              # the docstring's "Reads:" paragraph: record fields it reads
     _module: list[ModuleType] = field(default_factory=list, compare=False, repr=False)
 
     @property
@@ -157,8 +158,16 @@ def read_widget(folder: Path, root: Path, lesson: str | None = None) -> Widget:
     data, data_line = values["DATA"]
     _check_args_spec(args, folder.name, location(source, args_line, root))
     _check_data_spec(data, folder.name, location(source, data_line, root), "DATA")
-    doc = (ast.get_docstring(tree) or "").strip().split("\n")[0]
-    return Widget(folder.name, folder, doc, args, data, lesson)
+    docstring = (ast.get_docstring(tree) or "").strip()
+    return Widget(folder.name, folder, docstring.split("\n")[0], args, data, lesson, reads=_reads(docstring))
+
+
+def _reads(docstring: str) -> str:
+    """The paragraph of a docstring that starts 'Reads:', joined into one line."""
+    for paragraph in docstring.split("\n\n"):
+        if paragraph.strip().startswith("Reads:"):
+            return " ".join(paragraph.strip()[len("Reads:"):].split())
+    return ""
 
 
 def _check_args_spec(args: Any, name: str, where: str) -> None:
@@ -236,15 +245,16 @@ def check_embed(embed, source: Path, run_names: set[str], widgets: dict[str, Wid
     where = location(source, embed.line, root)
     widget = widgets.get(embed.name)
     if widget is None:
-        raise BuildError(where, f"unknown widget '{embed.name}'",
+        raise BuildError(where, f"unknown widget '{embed.name}'{did_you_mean(embed.name, widgets)}",
                          f"known widgets: {', '.join(widgets) or 'none'} (or add a folder widgets/{embed.name}/)")
     for arg, value in embed.args.items():
         spec = widget.args.get(arg)
         if spec is None:
-            raise BuildError(where, f"widget '{embed.name}' has no argument '{arg}'",
+            raise BuildError(where, f"widget '{embed.name}' has no argument '{arg}'{did_you_mean(arg, widget.args)}",
                              f"it takes: {', '.join(widget.args) or 'no arguments'}")
         if spec["type"] == "choice" and value not in [str(c) for c in spec["choices"]]:
-            raise BuildError(where, f"widget '{embed.name}' argument {arg}={value} is not one it knows",
+            raise BuildError(where, f"widget '{embed.name}' argument {arg}={value} is not one it knows"
+                             f"{did_you_mean(value, spec['choices'])}",
                              f"use one of: {', '.join(str(c) for c in spec['choices'])}")
         if spec["type"] == "number":
             try:
@@ -268,7 +278,8 @@ def check_embed(embed, source: Path, run_names: set[str], widgets: dict[str, Wid
         if run_name not in run_names:
             known = ", ".join(sorted(run_names)) or "none"
             raise BuildError(where, f"widget '{embed.name}' names run '{run_name}', which "
-                             f"{slug}/experiments.py does not declare", f"declared runs: {known}")
+                             f"{slug}/experiments.py does not declare{did_you_mean(run_name, run_names)}",
+                             f"declared runs: {known}")
     return widget, resolved
 
 
@@ -328,3 +339,57 @@ def _type_mismatch(type_string: str, value: Any, path: str) -> str | None:
         "bool": isinstance(value, bool),
     }[base]
     return None if ok else f"{path} is {type(value).__name__} {value!r:.40}, DATA says {type_string}"
+
+
+# --------------------------------------------------------------------------- the catalogue, as text
+def data_fields(spec: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """DATA flattened to (field path, type) pairs: 'best.epoch', 'rates[].lr'."""
+    if isinstance(spec, dict):
+        return [pair for key, sub in spec.items() for pair in data_fields(sub, f"{prefix}.{key}" if prefix else key)]
+    if isinstance(spec, list):
+        return data_fields(spec[0], f"{prefix}[]")
+    return [(prefix, spec)]
+
+
+def argument_summary(spec: dict[str, Any]) -> str:
+    """'choice (identity | relu), default relu' or 'run, required'."""
+    text = spec["type"]
+    if spec["type"] == "choice":
+        text += f" ({' | '.join(map(str, spec['choices']))})"
+    return text + (f", default {spec['default']}" if "default" in spec else ", required")
+
+
+def catalogue_text(widgets: dict[str, Widget], root: Path) -> str:
+    """What `python -m generator widgets` prints: each widget, its arguments, what it reads."""
+    lines = []
+    for widget in widgets.values():
+        where = location(widget.folder, None, root)
+        lines += [f"{widget.name}  ({'lesson ' + widget.lesson if widget.lesson else 'built-in'}: {where})",
+                  f"  {widget.doc}"]
+        if widget.reads:
+            lines.append(f"  reads: {widget.reads}")
+        lines.append("  arguments:" if widget.args else "  arguments: none")
+        for arg, spec in widget.args.items():
+            lines += [f"    {arg}: {argument_summary(spec)}", f"      {spec['help']}"]
+        lines.append("  data (what widget.js may read):")
+        lines += [f"    {path}: {kind}" for path, kind in data_fields(widget.data)]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def catalogue_markdown(widgets: dict[str, Widget]) -> str:
+    """The catalogue as Markdown, for docs/authoring.md (a test keeps that copy current)."""
+    parts = []
+    for widget in widgets.values():
+        parts.append(f"#### `{widget.name}`\n\n{widget.doc}\n")
+        if widget.reads:
+            parts.append(f"Reads: {widget.reads}\n")
+        if widget.args:
+            parts.append("| argument | type | help |\n|---|---|---|")
+            parts += [f"| `{arg}` | {argument_summary(spec)} | {spec['help']} |" for arg, spec in widget.args.items()]
+            parts.append("")
+        else:
+            parts.append("Arguments: none.\n")
+        parts.append("Data fields: " + ", ".join(f"`{path}` ({kind})" for path, kind in data_fields(widget.data))
+                     + "\n")
+    return "\n".join(parts)

@@ -41,7 +41,7 @@ def unknown_run(p: Path) -> str:
 
 def unknown_widget(p: Path) -> str:
     edit(p / LESSON / "lesson.md", "::: widget overfit-player", "::: widget overfit-slider")
-    return r"lesson\.md:\d+: unknown widget 'overfit-slider'; known widgets: .*overfit-player"
+    return r"lesson\.md:\d+: unknown widget 'overfit-slider' \(did you mean 'overfit-player'\?\); known widgets: .*overfit-player"
 
 
 def experiment_raises(p: Path) -> str:
@@ -73,7 +73,7 @@ def wrong_config_type(p: Path) -> str:
 
 def unknown_fact(p: Path) -> str:
     edit(p / LESSON / "lesson.md", "[[tiny.epochs]]", "[[tiny.epoch]]")
-    return r"lesson\.md:\d+: run 'tiny' recorded no fact 'epoch'; its facts: epochs, final_val_loss"
+    return r"lesson\.md:\d+: run 'tiny' recorded no fact 'epoch' \(did you mean 'epochs'\?\); its facts: epochs, final_val_loss"
 
 
 def fact_is_none(p: Path) -> str:

@@ -170,7 +170,7 @@ def test_widget_arguments_with_fixed_choices_are_checked(tmp_path):
     good = parse_embed("widget", "layer-playground activation=tanh", tmp_path / "lesson.md", 5, None)
     assert check_embed(good, tmp_path / "lesson.md", set(), widgets, tmp_path)[0].name == "layer-playground"
     bad = parse_embed("widget", "layer-playground activation=relux", tmp_path / "lesson.md", 5, None)
-    with pytest.raises(BuildError, match=r"activation=relux is not one it knows; use one of: identity, relu"):
+    with pytest.raises(BuildError, match=r"activation=relux is not one it knows \(did you mean 'relu'\?\); use one of: identity, relu"):
         check_embed(bad, tmp_path / "lesson.md", set(), widgets, tmp_path)
 
 
