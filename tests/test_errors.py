@@ -79,12 +79,14 @@ def unknown_fact(p: Path) -> str:
 def fact_is_none(p: Path) -> str:
     """An unreached target recorded as None must not print the word 'None' into the prose."""
     edit(p / LESSON / "experiments.py", "epochs=epochs)", "epochs=None)")
-    return r"lesson\.md:23: tiny\.epochs is None, not a number the prose can state; change the run"
+    n = line_of(p / LESSON / "lesson.md", "[[tiny.epochs")
+    return rf"lesson\.md:{n}: tiny\.epochs is None, not a number the prose can state; change the run"
 
 
 def fact_is_nan(p: Path) -> str:
     edit(p / LESSON / "experiments.py", "final_val_loss=rec.series[\"val_loss\"][-1]", "final_val_loss=float('nan')")
-    return r"lesson\.md:23: tiny\.final_val_loss is nan, not a number the prose can state"
+    n = line_of(p / LESSON / "lesson.md", "[[tiny.final_val_loss")
+    return rf"lesson\.md:{n}: tiny\.final_val_loss is nan, not a number the prose can state"
 
 
 def unknown_citation(p: Path) -> str:

@@ -248,8 +248,9 @@ def test_search_finds_a_lesson_offline_under_the_csp(open_lesson):
     assert any(href.rstrip("/").endswith(f"/repo/{SLUG}") for href in hrefs), hrefs
     assert tab.locator(".search-results mark").count() >= 1
     tab.fill("#search-input", "photosynthesis")
-    for _ in range(50):  # wait_for_function would need eval, which the CSP forbids
-        if tab.locator(".search-results li").count() == 0:
+    # Up to 20 s: on a loaded machine Pagefind's debounced answer can take several seconds.
+    for _ in range(200):  # wait_for_function would need eval, which the CSP forbids
+        if tab.locator(".search-results li").count() == 0 and "No lesson" in tab.inner_text(".search-status"):
             break
         tab.wait_for_timeout(100)
     assert tab.locator(".search-results li").count() == 0
