@@ -113,8 +113,12 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     root, cache = options.root, Cache(options.out / "cache")
     rebuilt: list[str] = []
 
-    # 1. lessons: what the series holds and what each lesson embeds.
+    # 1. lessons: what the series holds and what each lesson embeds, every embed checked
+    #    against the widget, scene and runs it names before any training starts.
     series = lessons_stage.load_series(options.content, root)
+    declared = {lesson.slug: training.declared_runs(lesson.experiments, lesson.slug, root, cache)
+                for lesson in series.lessons}
+    check_embeds(series, declared, options)
 
     # 2. training: a fresh record for every declared run.
     records: dict[str, dict[str, Path]] = {}
@@ -166,38 +170,78 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     return BuildResult(options.site, True, rebuilt)
 
 
+def check_embeds(series, declared: dict[str, list[str]], options) -> None:
+    """Widget and video embeds against the widgets, scenes and runs they name (reading
+    widget and scene files without importing them): a typo stops the build before any
+    training starts."""
+    from generator import export, render
+
+    known_records = {f"{slug}/{run}": Path() for slug, runs in declared.items() for run in runs}
+    for lesson in series.lessons:
+        export.check_lesson_widgets(lesson, set(declared[lesson.slug]), options.root)
+        for scene in _lesson_scenes(lesson, options):
+            render.check_records(scene, known_records, options.root)
+
+
+def _lesson_scenes(lesson, options):
+    """The scenes a lesson embeds (or uses as its poster), read and checked."""
+    from generator import render
+
+    wanted: dict[str, int | None] = {}
+    for embed in lesson.embeds:
+        if embed.kind != "video":
+            continue
+        if embed.args:  # a video takes none: a stray key=value is a typo, not an option
+            raise BuildError(location(lesson.source, embed.line, options.root),
+                             f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
+                             f"write '::: video {embed.name} | caption'")
+        wanted.setdefault(embed.name, embed.line)
+    if lesson.meta.get("poster"):
+        wanted.setdefault(lesson.meta["poster"], None)
+    scenes = []
+    for name, line in wanted.items():
+        path = render.find_scene(name, lesson.folder, options.scenes)
+        if path is None:
+            stem = name.replace("-", "_")
+            raise BuildError(location(lesson.source, line, options.root), f"video '{name}' has no scene file",
+                             f"add scenes/{stem}.py (shared) or {lesson.slug}/scenes/{stem}.py, or fix the name")
+        own = path.parent == lesson.folder / "scenes"
+        scenes.append(render.read_scene(path, options.root, lesson.slug if own else None))
+    return scenes
+
+
 def render_videos(series, records, options, cache, progress, rebuilt):
     """Render every scene some lesson embeds (or uses as its poster)."""
-    needed: dict[str, tuple[Path, int]] = {}
+    shared: set[str] = set()
+    own: dict[str, object] = {}
     for lesson in series.lessons:
-        for embed in lesson.embeds:
-            if embed.kind != "video":
-                continue
-            if embed.args:  # a video takes none: a stray key=value is a typo, not an option
-                raise BuildError(location(lesson.source, embed.line, options.root),
-                                 f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
-                                 f"write '::: video {embed.name} | caption'")
-            needed.setdefault(embed.name, (lesson.source, embed.line))
-        if lesson.meta.get("poster"):
-            needed.setdefault(lesson.meta["poster"], (lesson.source, None))
-    if not needed:
+        for scene in _lesson_scenes(lesson, options):
+            if scene.lesson is None:
+                shared.add(scene.name)
+            else:
+                own[scene.key] = scene
+    if not shared and not own:
         return {}
-    for scene, (source, line) in needed.items():
-        if not (options.scenes / f"{scene.replace('-', '_')}.py").is_file():
-            raise BuildError(location(source, line, options.root), f"video '{scene}' has no scene file",
-                             f"add scenes/{scene.replace('-', '_')}.py or fix the name")
     from generator import render
 
     all_records = {f"{slug}/{run}": path for slug, runs in records.items() for run, path in runs.items()}
     return render.render_scenes(options.scenes, all_records, options.root, cache, progress, options.quality,
-                                options.workers, rebuilt, only=set(needed))
+                                options.workers, rebuilt, only=shared, lesson_scenes=list(own.values()))
 
 
 def _lesson_videos(lesson, videos):
+    """Video name -> its files, for the videos this lesson shows (its own scene first)."""
     names = {e.name for e in lesson.embeds if e.kind == "video"}
     if lesson.meta.get("poster"):
         names.add(lesson.meta["poster"])
-    return {name: videos[name] for name in names if name in videos}
+    found = {}
+    for name in names:
+        own = f"{lesson.slug}--{name}"
+        if own in videos:
+            found[name] = videos[own]
+        elif name in videos:
+            found[name] = videos[name]
+    return found
 
 
 def _site_inputs(options, series, records, widgets, videos, commit, commit_date) -> dict[str, str]:

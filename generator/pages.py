@@ -223,6 +223,8 @@ class PageRenderer:
             exported = assets.widgets[embed_id(embed)]
             return self.env.get_template("partials/widget.html").render(
                 widget=exported, caption=embed.caption, data_url=f"data/{exported.embed_id}.json",
+                figure_size=png_size(exported.figures["light"]),
+                module_url=widget_url(exported.widget, "widget.js"),
                 figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
                 prefix="../")
         if embed.kind == "video":
@@ -269,6 +271,8 @@ class PageRenderer:
             following=ordered[i + 1] if i + 1 < len(ordered) else None,
             next_lessons=[self.series.by_number(n) for n in lesson.meta.get("next", [])],
             contents=self.contents(lesson),
+            widget_styles=[widget_url(w, "widget.css") for w in used_widgets(self.assets.get(lesson.slug))
+                           if w.css is not None],
         )
 
     def contents(self, lesson: Lesson) -> list[dict[str, str]]:
@@ -302,6 +306,28 @@ class PageRenderer:
     def render_404(self) -> str:
         base = self.config.base_path
         return self.env.get_template("404.html").render(prefix=base)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header (for the img tag's layout box)."""
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
+
+def widget_url(widget, filename: str) -> str:
+    """Where a widget's own file is published, relative to a lesson page: a built-in's
+    under static/widgets/, a lesson's own beside its page."""
+    if widget.lesson is None:
+        return f"../static/widgets/{widget.name}/{filename}"
+    return f"widgets/{widget.name}/{filename}"
+
+
+def used_widgets(assets: "LessonAssets | None") -> list:
+    """The widgets a lesson embeds, each once, in order of first use."""
+    seen = {}
+    for exported in (assets.widgets.values() if assets else []):
+        seen.setdefault(exported.widget.folder, exported.widget)
+    return list(seen.values())
 
 
 def _first_sentence(text: str) -> str:
@@ -338,6 +364,11 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
         for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
             if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
                 _link(asset, folder / asset.relative_to(lesson.folder))
+        for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
+            target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
+            for path in (widget.js, widget.css):
+                if path is not None:
+                    _link(path, target / path.name)
         for exported in lesson_assets.widgets.values():
             _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():

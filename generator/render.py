@@ -1,16 +1,21 @@
 """Stage 3, render: every Manim scene, once per theme, as a web-ready video.
 
-A scene is one file `scenes/<name>.py` (the name is the stem with '_' -> '-'). Besides
-its Scene class it declares, as plain literals the build reads with `ast` (no manim
-import needed to plan a build):
+A scene is one file: shared ones in `scenes/<name>.py`, a lesson's own in
+`content/NN-slug/scenes/<name>.py` (found with no registration; for that lesson it wins
+over a shared scene of the same name). The video name is the stem with '_' -> '-'. A
+scene may import scenes/common.py and modules beside it. Besides its Scene class it
+declares, as plain literals the build reads with `ast` (no manim import needed to plan a
+build, and every `load_record("lesson/run")` with a literal name is checked against them
+before anything renders):
 
-    SCENE = "WatchTheFit"                          # the Scene class to render
-    RECORDS = ["01-why-the-weights-move/overfit"]  # run records it reads ([] for none)
+    SCENE = "ClassName"                  # the Scene class to render
+    RECORDS = ["NN-slug/run", ...]       # run records it reads ([] for none)
 
-Each (scene, theme) is one cache entry ("render", "<scene>-<theme>") holding
-  <scene>-<theme>.mp4   H.264, yuv420p, moov atom first (+faststart), no audio
-  <scene>-<theme>.webp  poster: the last frame (scenes end on their most complete picture)
-  <scene>-<theme>.vtt   WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
+Each (scene, theme) is one cache entry ("render", "<key>-<theme>") holding, where the
+key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesson's own:
+  <key>-<theme>.mp4     H.264, yuv420p, moov atom first (+faststart), no audio
+  <key>-<theme>.webp    poster: the last frame (scenes end on their most complete picture)
+  <key>-<theme>.vtt     WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
 File names are unique across scenes so pages can copy them all into one folder.
 
 Stale entries are rendered in `workers` spawned processes through Manim's Python API.
@@ -18,8 +23,8 @@ A worker hands a scene its theme and records through a JSON "scene context" file
 by the SCENE_CONTEXT environment variable. Manim writes only into a temporary folder;
 the final files are encoded by ffmpeg straight into the pending cache entry.
 
-Input:  scenes_dir, {"lesson/run": record path}.
-Output: {scene: {theme: {"video": Path, "poster": Path, "captions": Path}}}.
+Input:  scenes_dir, a lesson's own scene files, {"lesson/run": record path}.
+Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path}}}.
 """
 from __future__ import annotations
 
@@ -55,16 +60,31 @@ HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
 # --------------------------------------------------------------------------- reading scene files
 @dataclass(frozen=True)
 class SceneSource:
-    name: str              # "watch-the-fit"
-    path: Path             # scenes/watch_the_fit.py
-    class_name: str        # "WatchTheFit"
+    name: str              # the video name: the file's stem with '_' -> '-'
+    path: Path
+    class_name: str        # SCENE
     records: tuple[str, ...]
     records_line: int | None
-    deps: tuple[Path, ...]  # local modules it imports (scenes/common.py)
+    deps: tuple[Path, ...]  # local modules it imports (scenes/common.py, modules beside it)
+    lesson: str | None = None  # the lesson slug of a lesson's own scene
+
+    @property
+    def key(self) -> str:
+        """Unique across the site: names its cache entries and output files."""
+        return self.name if self.lesson is None else f"{self.lesson}--{self.name}"
 
 
 def scene_name(path: Path) -> str:
     return path.stem.replace("_", "-")
+
+
+def find_scene(name: str, lesson_folder: Path | None, scenes_dir: Path) -> Path | None:
+    """The file of video `name` for a lesson: its own scenes/ first, then the shared one."""
+    stem = name.replace("-", "_") + ".py"
+    for folder in ([lesson_folder / "scenes"] if lesson_folder else []) + [scenes_dir]:
+        if (folder / stem).is_file() and stem not in HELPER_MODULES and not stem.startswith("_"):
+            return folder / stem
+    return None
 
 
 def scene_files(scenes_dir: Path) -> list[Path]:
@@ -75,8 +95,9 @@ def scene_files(scenes_dir: Path) -> list[Path]:
                   if not p.name.startswith("_") and p.name not in HELPER_MODULES)
 
 
-def read_scene(path: Path, root: Path) -> SceneSource:
-    """Parse a scene file's declarations without importing it."""
+def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource:
+    """Parse a scene file's declarations without importing it, and check that every
+    load_record("...") with a literal name loads a record RECORDS lists."""
     name = scene_name(path)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -106,8 +127,23 @@ def read_scene(path: Path, root: Path) -> SceneSource:
     records, records_line = constants.get("RECORDS", ([], None))
     if not isinstance(records, (list, tuple)) or not all(isinstance(r, str) for r in records):
         raise BuildError(location(path, records_line, root), f"scene '{name}': RECORDS must be a list of strings",
-                         'like RECORDS = ["01-why-the-weights-move/overfit"]')
-    return SceneSource(name, path, class_name, tuple(records), records_line, tuple(local_imports(path, path.parent)))
+                         'like RECORDS = ["NN-slug/run"]')
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called_name(node.func) == "load_record" and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
+                and node.args[0].value not in records:
+            where = f"line {records_line}" if records_line else "a RECORDS = [...] line"
+            raise BuildError(location(path, node.lineno, root),
+                             f"scene '{name}' loads record '{node.args[0].value}', which its RECORDS does not list",
+                             f"add it to RECORDS ({where})")
+    deps = set(local_imports(path, path.parent)) | set(local_imports(path, root / "scenes"))
+    return SceneSource(name, path, class_name, tuple(records), records_line, tuple(sorted(deps)), lesson)
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
 
 def check_records(scene: SceneSource, records: dict[str, Path], root: Path) -> None:
@@ -158,9 +194,10 @@ def ffmpeg_fingerprint() -> str:
 
 # --------------------------------------------------------------------------- the stage
 def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache: Cache, progress, quality: str,
-                  workers: int = 2, why: list[str] | None = None,
-                  only: set[str] | None = None) -> dict[str, dict[str, dict[str, Path]]]:
-    """Make sure every needed scene has a fresh video, poster and captions per theme."""
+                  workers: int = 2, why: list[str] | None = None, only: set[str] | None = None,
+                  lesson_scenes: list[SceneSource] = ()) -> dict[str, dict[str, dict[str, Path]]]:
+    """Make sure every needed scene has a fresh video, poster and captions per theme:
+    the shared scenes in `only` (all of them if None) and the lessons' own scenes given."""
     if quality not in QUALITIES:
         raise BuildError("render", f"unknown quality {quality!r}", f"use one of {sorted(QUALITIES)}")
     scenes = [read_scene(p, root) for p in scene_files(scenes_dir)]
@@ -170,6 +207,7 @@ def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache:
             raise BuildError(location(scenes_dir, None, root), f"no scene file for {missing}",
                              f"add scenes/{missing[0].replace('-', '_')}.py or fix the embed's name")
         scenes = [s for s in scenes if s.name in only]
+    scenes += list(lesson_scenes)
     for scene in scenes:  # fail before any rendering starts
         check_records(scene, records, root)
 
@@ -178,17 +216,17 @@ def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache:
     for scene in scenes:
         for theme in THEMES:
             inputs = scene_inputs(scene, theme, records, quality, root)
-            entry = cache.lookup("render", f"{scene.name}-{theme}", inputs)
+            entry = cache.lookup("render", f"{scene.key}-{theme}", inputs)
             if entry is not None:
-                results.setdefault(scene.name, {})[theme] = output_files(entry.folder, scene.name, theme)
+                results.setdefault(scene.key, {})[theme] = output_files(entry.folder, scene.key, theme)
             else:
                 stale.append((scene, theme, inputs))
     for scene, theme, inputs in stale:
-        name = f"{scene.name}-{theme}"
+        name = f"{scene.key}-{theme}"
         if why is not None:
             why.append(f"render/{name}: {cache.why('render', name, inputs)}")
     for scene, theme, folder in _render_all(stale, records, root, cache, progress, quality, workers):
-        results.setdefault(scene.name, {})[theme] = output_files(folder, scene.name, theme)
+        results.setdefault(scene.key, {})[theme] = output_files(folder, scene.key, theme)
     return {name: results[name] for name in sorted(results)}
 
 
@@ -200,7 +238,7 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
 
     workers = max(1, min(workers, len(stale)))
     progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
-    pendings = [cache.begin("render", f"{scene.name}-{theme}", inputs) for scene, theme, inputs in stale]
+    pendings = [cache.begin("render", f"{scene.key}-{theme}", inputs) for scene, theme, inputs in stale]
     jobs = [_job(scene, theme, records, root, quality, pending.folder)
             for (scene, theme, _), pending in zip(stale, pendings)]
     done = []
@@ -221,8 +259,8 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
                 scene, theme, _ = stale[i]
                 entry = pendings[i].commit()
                 committed.add(i)
-                frames = probe(output_files(entry.folder, scene.name, theme)["video"]).get("frames", "?")
-                progress.item("render", f"{scene.name}-{theme}, {frames} frames in {outcome['seconds']:.0f}s",
+                frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
+                progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s",
                               count, len(jobs))
                 done.append((scene, theme, entry.folder))
     finally:
@@ -235,8 +273,9 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
 def _job(scene: SceneSource, theme: str, records: dict[str, Path], root: Path, quality: str, out: Path) -> dict:
     """Everything a worker needs, as plain picklable values."""
     return {
-        "scene": scene.name,
+        "scene": scene.key,
         "path": str(scene.path),
+        "import_paths": [str(scene.path.parent), str(root / "scenes")],  # its folder, then common.py's
         "class_name": scene.class_name,
         "theme": theme,
         "colors": manim_colors(theme),
@@ -306,9 +345,10 @@ def _render_one(job: dict) -> None:
         scene_context.write_text(json.dumps({key: job[key] for key in ("theme", "colors", "records")}))
         os.environ["SCENE_CONTEXT"] = str(scene_context)
         sys.dont_write_bytecode = True  # leave no __pycache__ in scenes/
-        scenes_dir = str(Path(job["path"]).parent)
-        if scenes_dir not in sys.path:
-            sys.path.insert(0, scenes_dir)
+        for folder in reversed(job["import_paths"]):
+            if folder in sys.path:
+                sys.path.remove(folder)
+            sys.path.insert(0, folder)
 
         from manim import tempconfig
 
@@ -327,7 +367,7 @@ def _render_one(job: dict) -> None:
             "video_encoder_options": {"crf": "8", "preset": "ultrafast"},
         }
         with tempconfig(options):
-            module_name = f"_scene_{job['scene'].replace('-', '_')}_{job['theme']}"
+            module_name = f"_scene_{job['scene'].replace('-', '_')}_{job['theme']}"  # key: unique per lesson
             spec = importlib.util.spec_from_file_location(module_name, job["path"])
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

@@ -3,8 +3,11 @@
 A lesson's `experiments.py` declares named runs with the `@run(...)` decorator. Each run
 receives a Recorder and writes three kinds of data into it:
   - constants: data fixed for the whole run (the training points, the x grid),
-  - series: scalars logged at every step (train and validation loss),
+  - series: values logged at every step (train and validation loss),
   - snapshots: arrays recorded at chosen steps (the prediction on the grid, weight norms).
+Each may be a number or an array of any shape (NumPy, torch or nested lists); arrays are
+stored as nested lists, so `np.asarray(record["snapshots"]["w"])` gives them back with
+their shape (steps first for series and snapshots).
 A run may also write files (saved weights) with `rec.artifact(name)`; they are kept in
 the cache beside the record and published as downloads.
 The stage writes one JSON record per run into the cache. Records hold only finite numbers:
@@ -108,27 +111,32 @@ class NonFiniteValue(ValueError):
         super().__init__(f"{name} is not finite at step {step}")
 
 
-def _finite_list(name: str, step: int, values: Any) -> list[float]:
-    flat = [float(v) for v in _as_list(values)]
-    if not all(math.isfinite(v) for v in _flatten(flat)):
+def _finite_array(name: str, step: int, value: Any) -> Any:
+    """A number or an array of any shape (list, NumPy array, torch tensor) as plain JSON.
+
+    An array becomes nested lists of floats with its shape (np.asarray restores it); a
+    scalar becomes a float. Refuses NaN and infinities, and ragged nesting.
+    """
+    import numpy as np  # here, not at the top: a build with nothing to do imports no numpy
+
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers with a regular shape, "
+                         f"got {type(value).__name__}") from None
+    if not np.isfinite(array).all():
         raise NonFiniteValue(name, step)
-    return flat
+    return array.tolist()
 
 
-def _as_list(values: Any) -> list[Any]:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    if hasattr(values, "tolist"):
-        values = values.tolist()
-    return list(values) if isinstance(values, (list, tuple)) else [values]
-
-
-def _flatten(values: Any):
-    for v in values:
-        if isinstance(v, list):
-            yield from _flatten(v)
-        else:
-            yield v
+def _shape(value: Any) -> tuple[int, ...]:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
 
 
 @dataclass
@@ -141,7 +149,8 @@ class Recorder:
     artifacts: list[str] = field(default_factory=list)
 
     def constant(self, **values: Any) -> None:
-        """Data fixed for the whole run (lists, arrays or tensors of numbers, or scalars)."""
+        """Data fixed for the whole run: numbers, strings, or arrays of any shape
+        (lists, NumPy arrays, torch tensors), stored as nested lists."""
         for name, value in values.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if not math.isfinite(value):
@@ -150,24 +159,34 @@ class Recorder:
             elif isinstance(value, str):
                 self.constants[name] = value
             else:
-                self.constants[name] = _finite_list(name, 0, value)
+                converted = _finite_array(name, 0, value)
+                # A 0-d array is kept as a one-element list, as records always had it.
+                self.constants[name] = converted if isinstance(converted, list) else [converted]
 
-    def log(self, step: int, **scalars: float) -> None:
-        """Scalars at one step; the step goes into the 'step' series."""
-        for name, value in scalars.items():
-            value = float(value.item() if hasattr(value, "item") else value)
-            if not math.isfinite(value):
-                raise NonFiniteValue(name, step)
-        self.series.setdefault("step", []).append(int(step))
-        for name, value in scalars.items():
-            self.series.setdefault(name, []).append(float(value.item() if hasattr(value, "item") else value))
+    def log(self, step: int, **values: Any) -> None:
+        """Values at one step: scalars, or arrays of any shape (the same shape at every
+        step). The step goes into the 'step' series."""
+        converted = {name: _finite_array(name, step, value) for name, value in values.items()}
+        self._append(self.series, step, converted)
 
     def snapshot(self, step: int, **arrays: Any) -> None:
-        """Arrays at one chosen step; the step goes into the 'step' snapshot list."""
-        converted = {name: _finite_list(name, step, value) for name, value in arrays.items()}
-        self.snapshots.setdefault("step", []).append(int(step))
-        for name, value in converted.items():
-            self.snapshots.setdefault(name, []).append(value)
+        """Arrays of any shape at one chosen step; the step goes into the 'step' list."""
+        converted = {}
+        for name, value in arrays.items():
+            value = _finite_array(name, step, value)
+            converted[name] = value if isinstance(value, list) else [value]  # a scalar snapshot is [x]
+        self._append(self.snapshots, step, converted)
+
+    @staticmethod
+    def _append(table: dict[str, list[Any]], step: int, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            earlier = table.get(name)
+            if earlier and _shape(earlier[0]) != _shape(value):
+                raise ValueError(f"{name} has shape {_shape(value)} at step {step} but "
+                                 f"{_shape(earlier[0])} before; keep one shape per name")
+        table.setdefault("step", []).append(int(step))
+        for name, value in values.items():
+            table.setdefault(name, []).append(value)
 
     def fact(self, **values: Any) -> None:
         """Named results of the run (best epoch, stopped early...) for pages and tests."""
@@ -313,6 +332,18 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     for run_spec in runs:
         check_config(run_spec, root)
     return runs
+
+
+def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> list[str]:
+    """The run names a lesson declares, before any training: from the cache when its
+    records are fresh (no import at all), else by importing experiments.py (which also
+    checks each run's config)."""
+    if not experiments.is_file():
+        return []
+    entry = cache.lookup("runs", slug, experiment_inputs(experiments, root))
+    if entry is not None:
+        return json.loads(entry.file("runs.json").read_text())
+    return [spec.name for spec in load_experiments(experiments, root)]
 
 
 def library_versions() -> dict[str, str]:

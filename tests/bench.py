@@ -35,7 +35,10 @@ def page_bytes_gzip(site: Path, lesson: str) -> dict[str, int]:
     html = (site / lesson / "index.html").read_text()
     sizes = {"html": len(gzip.compress(html.encode(), mtime=0))}
     assets = set(re.findall(r'(?:href|src)="\.\./(static/[^"]+\.(?:css|js))"', html))
-    assets |= {f"static/js/{p.relative_to(site / 'static/js')}" for p in (site / "static/js").rglob("*.js")}
+    assets |= {str(p.relative_to(site)) for p in (site / "static").rglob("*.js")}  # widget modules too
+    assets |= set(re.findall(r'(?:href|src)="((?:widgets|\.\./static/widgets)/[^"]+\.(?:css|js))"', html))
+    assets = {a.removeprefix("../") if a.startswith("../static") else f"{lesson}/{a}" if a.startswith("widgets/")
+              else a for a in assets}
     sizes["css_js"] = sum(len(gzip.compress((site / a).read_bytes(), mtime=0)) for a in sorted(assets))
     sizes["json"] = sum(len(gzip.compress(p.read_bytes(), mtime=0)) for p in (site / lesson / "data").glob("*.json"))
     return sizes

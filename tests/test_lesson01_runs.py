@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.cache import Cache
-from generator.export import WIDGETS, classify_descent
+from generator.widgets import catalogue, check_embed
 from generator.progress import Silent
 from generator.training import load_experiments, train_lesson
 
@@ -119,6 +119,7 @@ def test_too_large_rate_diverges_and_stops(records):
 def test_exported_labels_match_what_each_rate_does(records):
     for name, label in SWEEP.items():
         rec = records[name]
+        classify_descent = catalogue(ROOT)["loss-landscape"].module().classify_descent
         assert classify_descent(rec["series"]["w"], rec["constants"]["w_star"], rec["facts"]["diverged"]) == label
     rates = sorted(records[n]["constants"]["lr"] for n in SWEEP)
     assert [records[n]["constants"]["lr"] for n in SWEEP] == rates, "labels in order of rate"
@@ -200,19 +201,20 @@ def test_published_weights_reproduce_the_recorded_predictions(records, built_sit
 def test_widget_embeds_name_runs_that_exist():
     """The three-knobs widget lists runs by family; a wrong name is a build error."""
     from generator.errors import BuildError
-    from generator.export import check_widget_embed
     from generator.lessons import Embed
 
-    class FakeLesson:
-        source, slug = ROOT / "content" / LESSON / "lesson.md", LESSON
+    widgets = catalogue(ROOT)
+
+    def check_widget_embed(embed, lesson, runs, root):
+        return check_embed(embed, ROOT / "content" / LESSON / "lesson.md", runs, widgets, root, LESSON)[0]
 
     runs = {"overfit", "a", "b"}
     good = Embed("widget", "three-knobs", {"run": "overfit", "early": "a", "decay": "a,b", "dropout": "b"}, "", 3)
-    assert check_widget_embed(good, FakeLesson, runs, ROOT) is WIDGETS["three-knobs"]
+    assert check_widget_embed(good, None, runs, ROOT) is widgets["three-knobs"]
     bad = Embed("widget", "three-knobs", {"run": "overfit", "early": "a", "decay": "a,c", "dropout": "b"}, "", 3)
     with pytest.raises(BuildError, match="names run 'c'"):
-        check_widget_embed(bad, FakeLesson, runs, ROOT)
+        check_widget_embed(bad, None, runs, ROOT)
     missing = Embed("widget", "loss-landscape", {}, "", 4)
     with pytest.raises(BuildError, match="needs runs=RUN,RUN"):
-        check_widget_embed(missing, FakeLesson, runs, ROOT)
-    assert check_widget_embed(Embed("widget", "layer-playground", {}, "", 5), FakeLesson, runs, ROOT)
+        check_widget_embed(missing, None, runs, ROOT)
+    assert check_widget_embed(Embed("widget", "layer-playground", {}, "", 5), None, runs, ROOT)

@@ -9,11 +9,12 @@ import pytest
 from generator import theme
 from generator.cache import Cache, key_of
 from generator.errors import BuildError
-from generator.export import delta_decode, delta_encode, thin
 from generator.lessons import parse_embed
 from generator.markdown_ext import to_mathml
 from generator.pages import read_region
 from generator.training import Recorder, local_imports
+from generator.widget_api import rounded, thin, thin_log
+from generator.widgets import catalogue, check_embed
 
 
 def test_key_ignores_order_but_not_values():
@@ -75,10 +76,20 @@ def test_region_extraction(tmp_path):
         read_region(source, "missing")
 
 
-def test_delta_encoding_round_trips_within_half_a_step():
-    values = [0.0, 0.1234, -0.5, 1.75, 1.7501]
-    decoded = delta_decode(delta_encode(values, 0.002), 0.002)
-    assert all(abs(a - b) <= 0.001 + 1e-12 for a, b in zip(values, decoded))
+def test_rounded_keeps_nested_shape_and_drops_negative_zero():
+    assert rounded([[0.12345, -0.0001], [1.0, 2.5]], 3) == [[0.123, 0.0], [1.0, 2.5]]
+    assert str(rounded([-0.0001], 2)[0]) == "0.0"
+
+
+def test_thin_log_keeps_every_early_step_and_spreads_the_rest():
+    steps = list(range(6001))
+    kept, = thin_log(steps, per_decade=100)
+    assert kept[:40] == list(range(40)) and kept[-1] == 6000
+    import math
+
+    # Past the adjacent early steps, no gap on the log axis is much wider than 1/100 decade.
+    gaps = [math.log10(b + 1) - math.log10(a + 1) for a, b in zip(kept, kept[1:]) if b > a + 1]
+    assert gaps and max(gaps) <= 0.02 and len(kept) < 500
 
 
 def test_thin_keeps_first_and_last():
@@ -139,8 +150,7 @@ def test_palette_text_and_lines_have_contrast(name):
 
 
 def test_json_is_compact(tmp_path):
-    from generator.export import export_overfit_player
-
+    widget = catalogue(Path(__file__).resolve().parent.parent)["overfit-player"]
     record = {
         "run": "r", "seed": 0,
         "constants": {"grid": [0.0, 0.5], "truth": [0.0, 0.25], "x_train": [0.1], "y_train": [0.2],
@@ -148,19 +158,17 @@ def test_json_is_compact(tmp_path):
         "series": {"step": [0, 1, 2], "train_loss": [1.0, 0.5, 0.25], "val_loss": [1.0, 0.4, 0.6]},
         "snapshots": {"step": [0, 2], "prediction": [[0.0, 0.1], [0.2, 0.3]]},
     }
-    data = export_overfit_player({"r": record}, {"run": "r"})
+    data = widget.module().export({"r": record}, {"run": "r"})
     assert data["best"] == {"epoch": 1, "val_loss": 0.4}
-    assert data["snapshots"]["prediction"] == [[0, 50], [100, 50]]
+    assert data["snapshots"]["prediction"] == [[0.0, 0.1], [0.2, 0.3]]
     assert json.dumps(data, allow_nan=False)
 
 
 def test_widget_arguments_with_fixed_choices_are_checked(tmp_path):
-    from generator.export import check_widget_embed
-    from generator.lessons import Lesson
-
-    lesson = Lesson("01", "01-x", tmp_path, tmp_path / "lesson.md", {}, "", 1)
-    good = parse_embed("widget", "layer-playground activation=tanh", lesson.source, 5, None)
-    assert check_widget_embed(good, lesson, set(), tmp_path).name == "layer-playground"
-    bad = parse_embed("widget", "layer-playground activation=relux", lesson.source, 5, None)
+    root = Path(__file__).resolve().parent.parent
+    widgets = catalogue(root)
+    good = parse_embed("widget", "layer-playground activation=tanh", tmp_path / "lesson.md", 5, None)
+    assert check_embed(good, tmp_path / "lesson.md", set(), widgets, tmp_path)[0].name == "layer-playground"
+    bad = parse_embed("widget", "layer-playground activation=relux", tmp_path / "lesson.md", 5, None)
     with pytest.raises(BuildError, match=r"activation=relux is not one it knows; use one of: identity, relu"):
-        check_widget_embed(bad, lesson, set(), tmp_path)
+        check_embed(bad, tmp_path / "lesson.md", set(), widgets, tmp_path)

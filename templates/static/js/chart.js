@@ -1,31 +1,18 @@
-// A small canvas plotting helper for the widgets: linear or log axes, lines, points,
-// markers. Colours are read from the page's CSS custom properties at draw time, so a
-// redraw after a theme change picks up the new palette.
+// A small canvas plotting helper for the widgets: linear or log axes (and a log(epoch + 1)
+// axis for training curves), lines, points, markers, labels. Colours come in from the
+// caller at draw time (the mount helper reads them from the page), so a redraw after a
+// theme change uses the new palette.
 
-export function palette() {
-  const style = getComputedStyle(document.documentElement);
-  const read = (name) => style.getPropertyValue(`--${name}`).trim();
-  return {
-    background: read("background"), text: read("text"), muted: read("muted"), grid: read("grid"),
-    border: read("border"), train: read("train"), validation: read("validation"), model: read("model"),
-    truth: read("truth"), highlight: read("highlight"), accent: read("accent"),
-  };
-}
-
-export function decodeDeltas(deltas, step) {
-  const out = new Array(deltas.length);
-  let total = 0;
-  for (let i = 0; i < deltas.length; i++) { total += deltas[i]; out[i] = total * step; }
-  return out;
-}
+const FONT = "12px system-ui, sans-serif"; // every chart label: at least 12 CSS px
 
 export class Plot {
-  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false }) {
+  // xLogEpoch: the x axis is log10(x + 1), so epoch 0 has a place and early epochs room.
+  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false, xLogEpoch = false }) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
-    this.x = x; this.y = y; this.yLog = yLog;
+    this.x = x; this.y = y; this.yLog = yLog; this.xLogEpoch = xLogEpoch;
     this.xLabel = xLabel; this.yLabel = yLabel;
-    this.margin = { left: 46, right: 10, top: 10, bottom: 34 };
+    this.margin = { left: 48, right: 10, top: 10, bottom: 36 };
   }
 
   // Match the backing store to the displayed size and the screen's pixel density.
@@ -42,7 +29,8 @@ export class Plot {
 
   px(x) {
     const { left, right } = this.margin;
-    return left + ((x - this.x[0]) / (this.x[1] - this.x[0])) * (this.width - left - right);
+    const f = this.xLogEpoch ? (v) => Math.log10(Math.max(v, 0) + 1) : (v) => v;
+    return left + ((f(x) - f(this.x[0])) / (f(this.x[1]) - f(this.x[0]))) * (this.width - left - right);
   }
 
   py(y) {
@@ -58,13 +46,14 @@ export class Plot {
     const ctx = this.ctx;
     ctx.fillStyle = colors.background;
     ctx.fillRect(0, 0, this.width, this.height);
-    ctx.font = "11px system-ui, sans-serif";
+    ctx.font = FONT;
     ctx.lineWidth = 1;
     ctx.strokeStyle = colors.grid;
     ctx.fillStyle = colors.muted;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (const t of ticks(this.x[0], this.x[1], 5)) {
+    const xTicks = this.xLogEpoch ? epochTicks(this.x[0], this.x[1]) : ticks(this.x[0], this.x[1], 5);
+    for (const t of xTicks) {
       const p = this.px(t);
       line(ctx, p, this.margin.top, p, this.height - this.margin.bottom);
       ctx.fillText(formatTick(t), p, this.height - this.margin.bottom + 4);
@@ -141,9 +130,23 @@ export class Plot {
   // A short label next to a data point.
   label(x, y, text, color, { align = "left", dx = 6, dy = -6 } = {}) {
     const ctx = this.ctx;
-    ctx.fillStyle = color; ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = color; ctx.font = FONT;
     ctx.textAlign = align; ctx.textBaseline = "bottom";
     ctx.fillText(text, this.px(x) + dx, this.py(y) + dy);
+  }
+
+  // A label along the top edge of the plot, beside the vertical line at x: on its right
+  // if it fits there, else on its left. Kept off the curves, which a caller keeps low.
+  topLabel(x, text, color) {
+    const ctx = this.ctx;
+    ctx.font = FONT;
+    const X = this.px(x);
+    const room = this.width - this.margin.right - X;
+    const right = ctx.measureText(text).width + 10 <= room;
+    ctx.fillStyle = color;
+    ctx.textAlign = right ? "left" : "right";
+    ctx.textBaseline = "top";
+    ctx.fillText(text, right ? X + 5 : X - 5, this.margin.top + 4);
   }
 
   vline(x, color, { dash = [], width = 1.5 } = {}) {
@@ -166,6 +169,13 @@ export function ticks(lo, hi, count) {
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => span / s <= count) || raw;
   const out = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  return out;
+}
+
+// 0, 1, 10, 100, ... within [lo, hi]: the ticks of a log(epoch + 1) axis.
+function epochTicks(lo, hi) {
+  const out = lo <= 0 ? [0] : [];
+  for (let t = 1; t <= hi; t *= 10) if (t >= lo) out.push(t);
   return out;
 }
 
@@ -192,34 +202,4 @@ export function formatLoss(v) {
 export function formatNumber(v) {
   if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3)) return v.toExponential(3);
   return String(Number(v.toPrecision(4)));
-}
-
-// Paint each legend swatch in its token's current colour.
-export function paintSwatches(container, colors) {
-  for (const swatch of container.querySelectorAll(".swatch")) swatch.style.background = colors[swatch.dataset.token];
-}
-
-// Play/pause for a range slider: each tick moves it one notch and redraws; it stops at
-// the end, and the reader dragging the slider stops it too. The button's text says what
-// a press will do, so it carries no aria-pressed (that would announce the state twice).
-export function playThrough(button, slider, draw, intervalMs) {
-  let timer = null;
-  const atEnd = () => Number(slider.value) >= Number(slider.max);
-  function stop() {
-    clearInterval(timer);
-    timer = null;
-    button.textContent = "Play";
-  }
-  function play() {
-    if (atEnd()) slider.value = slider.min;
-    button.textContent = "Pause";
-    timer = setInterval(() => {
-      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + 1));
-      draw();
-      if (atEnd()) stop();
-    }, intervalMs);
-  }
-  button.addEventListener("click", () => (timer ? stop() : play()));
-  slider.addEventListener("input", () => { if (timer) stop(); draw(); });
-  return { stop };
 }

@@ -1,5 +1,5 @@
 // Site behaviour shared by every page: the theme toggle, copy buttons on code, and
-// loading each widget's module and data. Plain ES modules, no framework.
+// loading the widget mount helper (mount.js) on pages that have widgets. Plain ES modules, no framework.
 
 const root = document.documentElement;
 const systemDark = matchMedia("(prefers-color-scheme: dark)");
@@ -74,25 +74,9 @@ function setUpThumbnails() {
 }
 
 async function mountWidgets() {
-  const base = new URL(".", import.meta.url);
-  for (const figure of document.querySelectorAll("figure[data-widget]")) {
-    const name = figure.dataset.widget;
-    try {
-      const [module, response] = await Promise.all([
-        import(new URL(`widgets/${name}.js`, base).href),
-        fetch(figure.dataset.src),
-      ]);
-      if (!response.ok) throw new Error(`${figure.dataset.src}: HTTP ${response.status}`);
-      module.mount(figure.querySelector(".widget-live"), await response.json());
-      figure.dataset.ready = "true";
-    } catch (error) {
-      figure.dataset.ready = "failed";
-      const note = document.createElement("p");
-      note.textContent = "This interactive figure could not load; reload the page to try again.";
-      figure.querySelector(".widget-live").append(note);
-      console.error(`widget ${name}:`, error);
-    }
-  }
+  if (!document.querySelector("figure[data-widget]")) return;
+  const module = await import(new URL("mount.js", import.meta.url).href);
+  await module.mountWidgets();
 }
 
 async function mountVideos() {

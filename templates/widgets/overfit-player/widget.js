@@ -1,12 +1,14 @@
 // The overfit player: scrub or play through the recorded snapshots of a run and watch
 // the network's curve chase the noise while the validation loss turns up.
-import { Plot, palette, decodeDeltas, formatLoss, paintSwatches, playThrough } from "../chart.js";
+// Mounted by static/js/mount.js, which hands it `w` (see there).
 
-export function mount(container, data) {
+export function mount(w) {
+  const { Plot, formatLoss } = w.chart;
+  const data = w.data;
+  const container = w.element;
   const snaps = data.snapshots;
-  const predictions = snaps.prediction.map((deltas) => decodeDeltas(deltas, snaps.step));
   const last = snaps.epoch.length - 1;
-  const uid = container.closest("figure").id;
+  const uid = w.id;
 
   container.innerHTML = `
     <div class="widget-panels">
@@ -51,7 +53,7 @@ export function mount(container, data) {
   const losses = [...data.loss.log10_train, ...data.loss.log10_val];
   const lossPlot = new Plot(lossCanvas, {
     x: [0, data.epochs], y: [10 ** Math.floor(Math.min(...losses)), 10 ** Math.ceil(Math.max(...losses))],
-    xLabel: "epoch", yLabel: "loss (log scale)", yLog: true,
+    xLabel: "epoch (log scale)", yLabel: "loss (log scale)", yLog: true, xLogEpoch: true,
   });
   const trainLoss = data.loss.log10_train.map((v) => 10 ** v);
   const valLoss = data.loss.log10_val.map((v) => 10 ** v);
@@ -61,16 +63,14 @@ export function mount(container, data) {
       `validation loss ${formatLoss(snaps.val_loss[i])}`;
   }
 
-  function draw() {
+  function draw(colors) {
     const i = Number(slider.value);
-    const colors = palette();
-    paintSwatches(container, colors);
 
     fitPlot.begin(colors);
     if (truthBox.checked) fitPlot.line(data.grid, data.truth, colors.truth, { width: 1.5, dash: [6, 4] });
     fitPlot.points(data.val.x, data.val.y, colors.validation, { filled: false, radius: 3 });
     fitPlot.points(data.train.x, data.train.y, colors.train, { radius: 3.5 });
-    fitPlot.line(data.grid, predictions[i], colors.model, { width: 2.5 });
+    fitPlot.line(data.grid, snaps.prediction[i], colors.model, { width: 2.5 });
     fitPlot.end();
 
     lossPlot.begin(colors);
@@ -86,16 +86,13 @@ export function mount(container, data) {
     slider.setAttribute("aria-valuetext", text);
     fitCanvas.setAttribute("aria-label", `The network's prediction at epoch ${snaps.epoch[i]}, drawn over ` +
       `${data.train.x.length} training points and a sample of ${data.val.x.length} validation points.`);
-    lossCanvas.setAttribute("aria-label", `Training and validation loss over ${data.epochs} epochs; ` +
-      `validation loss is lowest at epoch ${data.best.epoch}.`);
-    container.closest("figure").dataset.epoch = snaps.epoch[i];
+    lossCanvas.setAttribute("aria-label", `Training and validation loss over ${data.epochs} epochs on a log ` +
+      `epoch axis; validation loss is lowest at epoch ${data.best.epoch}.`);
+    w.figure.dataset.epoch = snaps.epoch[i];
   }
 
   // Playing steps through the snapshots at a steady pace and stops at the last one.
-  playThrough(playButton, slider, draw, 60);
-  truthBox.addEventListener("change", draw);
-  document.addEventListener("themechange", draw);
-  new ResizeObserver(draw).observe(fitCanvas);
-  draw();
-  return { draw, slider };
+  w.player(playButton, slider, 60);
+  truthBox.addEventListener("change", w.redraw);
+  return draw;
 }

@@ -1,15 +1,18 @@
 // The loss landscape: with b fixed, L(w) is a parabola. Pick a learning rate and walk
 // the recorded gradient-descent steps down (or up and out of) it.
-import { Plot, palette, paintSwatches, formatNumber, playThrough } from "../chart.js";
+// Mounted by static/js/mount.js, which hands it `widget` (its `w`; see there).
 
-export function mount(container, data) {
-  const uid = container.closest("figure").id;
-  const figure = container.closest("figure");
+export function mount(widget) {
+  const { Plot, formatNumber } = widget.chart;
+  const data = widget.data;
+  const container = widget.element;
+  const uid = widget.id;
+  const figure = widget.figure;
   const [c2, c1, c0] = data.coef;
   const loss = (w) => c2 * w * w + c1 * w + c0;
-  const good = Math.max(0, data.rates.findIndex((r) => r.behaviour === "converges"));
-  const options = data.rates.map((r, i) =>
-    `<option value="${i}"${i === good ? " selected" : ""}>${r.lr} (${r.behaviour})</option>`).join("");
+  const good = Math.max(0, data.rates.findIndex((rate) => rate.behaviour === "converges"));
+  const options = data.rates.map((rate, i) =>
+    `<option value="${i}"${i === good ? " selected" : ""}>${rate.lr} (${rate.behaviour})</option>`).join("");
 
   container.innerHTML = `
     <div class="widget-panels">
@@ -48,7 +51,7 @@ export function mount(container, data) {
   // The view of each rate covers its whole trajectory, so a diverging run stays visible.
   function view(rate) {
     const start = Math.abs(rate.w[0] - data.w_star);
-    const far = Math.max(1.5 * start, ...rate.w.map((w) => 1.1 * Math.abs(w - data.w_star)));
+    const far = Math.max(1.5 * start, ...rate.w.map((x) => 1.1 * Math.abs(x - data.w_star)));
     const x = [data.w_star - far, data.w_star + far];
     landscape.x = x;
     landscape.y = [0, 1.08 * Math.max(loss(x[0]), loss(x[1]))];
@@ -62,15 +65,13 @@ export function mount(container, data) {
     slider.max = String(rate.w.length - 1);
     slider.value = "0";
     view(rate);
-    draw();
+    widget.redraw();
   }
 
-  function draw() {
+  function draw(colors) {
     const rate = data.rates[Number(rateSelect.value)];
     const k = Number(slider.value);
     const [w, L, g] = [rate.w[k], rate.loss[k], rate.grad[k]];
-    const colors = palette();
-    paintSwatches(container, colors);
 
     landscape.begin(colors);
     const [lo, hi] = landscape.x;
@@ -110,10 +111,8 @@ export function mount(container, data) {
   }
 
   // Play walks one step at a time, slowly enough to follow each jump.
-  const { stop } = playThrough(playButton, slider, draw, 350);
+  const { stop } = widget.player(playButton, slider, 350);
   rateSelect.addEventListener("change", () => { stop(); selectRate(); });
-  document.addEventListener("themechange", draw);
-  new ResizeObserver(draw).observe(landscapeCanvas);
   selectRate();
-  return { draw, slider };
+  return draw;
 }

@@ -1,7 +1,8 @@
 // The layer playground: one neuron's forward pass. z = w·x + b, then an activation.
-// Everything is computed here from the sliders; the JSON only sets ranges and choices.
-import { Plot, palette, paintSwatches } from "../chart.js";
+// Everything is computed here from the sliders; the JSON only sets ranges and which
+// activations to offer. Mounted by static/js/mount.js, which hands it `w` (see there).
 
+// How to compute and label each activation the JSON may name.
 const ACTIVATIONS = {
   identity: { label: "identity", f: (z) => z, y: [-8, 8] },
   relu: { label: "ReLU", f: (z) => Math.max(0, z), y: [-1, 8] },
@@ -11,12 +12,16 @@ const ACTIVATIONS = {
 
 const fixed = (v) => (Object.is(v, -0) ? 0 : v).toFixed(4);
 
-export function mount(container, data) {
-  const uid = container.closest("figure").id;
-  const figure = container.closest("figure");
-  const names = data.activations.filter((name) => name in ACTIVATIONS);
-  const sliders = ["x", "w", "b"].map((name) => {
-    const s = data.sliders[name];
+export function mount(w) {
+  const { Plot } = w.chart;
+  const data = w.data;
+  const container = w.element;
+  const uid = w.id;
+  const figure = w.figure;
+  const names = data.activations;
+  const unknown = names.filter((name) => !(name in ACTIVATIONS));
+  if (unknown.length) throw new Error(`no formula for activation ${unknown.join(", ")}`);
+  const sliders = Object.entries(data.sliders).map(([name, s]) => {
     return `<label for="${uid}-${name}">${name}</label>
       <input id="${uid}-${name}" class="${name}-slider" data-name="${name}" type="range"
         min="${s.min}" max="${s.max}" step="${s.step}" value="${s.value}">`;
@@ -44,17 +49,15 @@ export function mount(container, data) {
   const plot = new Plot(canvas, { x: data.z_range, y: [-1, 1], xLabel: "z = w·x + b", yLabel: "output" });
 
   function state() {
-    const [x, w, b] = inputs.map((input) => Number(input.value));
+    const [x, weight, b] = inputs.map((input) => Number(input.value));
     const name = container.querySelector("input[type=radio]:checked")?.value || names[0];
-    const z = w * x + b;
-    return { x, w, b, name, z, out: ACTIVATIONS[name].f(z) };
+    const z = weight * x + b;
+    return { x, weight, b, name, z, out: ACTIVATIONS[name].f(z) };
   }
 
-  function draw() {
-    const { x, w, b, name, z, out } = state();
+  function draw(colors) {
+    const { x, weight, b, name, z, out } = state();
     const act = ACTIVATIONS[name];
-    const colors = palette();
-    paintSwatches(container, colors);
     plot.y = act.y;
     plot.begin(colors);
     const zs = Array.from({ length: 161 }, (_, i) => data.z_range[0] + ((data.z_range[1] - data.z_range[0]) * i) / 160);
@@ -69,18 +72,15 @@ export function mount(container, data) {
       input.setAttribute("aria-valuetext", `${input.dataset.name} = ${Number(input.value)}`);
       input.previousElementSibling.textContent = `${input.dataset.name} = ${Number(input.value).toFixed(1)}`;
     }
-    readout.textContent = `z = w·x + b = ${fixed(w)} × ${fixed(x)} + ${fixed(b)} = ${fixed(z)};  ` +
+    readout.textContent = `z = w·x + b = ${fixed(weight)} × ${fixed(x)} + ${fixed(b)} = ${fixed(z)};  ` +
       `output = ${act.label}(z) = ${fixed(out)}`;
     canvas.setAttribute("aria-label", `The ${act.label} activation for z from ${data.z_range[0]} to ` +
       `${data.z_range[1]}, with the point z = ${fixed(z)}, output ${fixed(out)} marked.`);
     // Exact values for tests and assistive tools: the page's numbers, unrounded.
-    Object.assign(figure.dataset, { x, w, b, activation: name, z, output: out });
+    Object.assign(figure.dataset, { x, w: weight, b, activation: name, z, output: out });
   }
 
-  for (const input of inputs) input.addEventListener("input", draw);
-  for (const radio of container.querySelectorAll("input[type=radio]")) radio.addEventListener("change", draw);
-  document.addEventListener("themechange", draw);
-  new ResizeObserver(draw).observe(canvas);
-  draw();
-  return { draw };
+  for (const input of inputs) input.addEventListener("input", w.redraw);
+  for (const radio of container.querySelectorAll("input[type=radio]")) radio.addEventListener("change", w.redraw);
+  return draw;
 }

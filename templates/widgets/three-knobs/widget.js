@@ -1,20 +1,17 @@
 // Three knobs against overfitting: pick a regulariser and its strength, and compare its
 // validation curve and final fit with the unregularised network's.
-import { Plot, palette, paintSwatches, decodeDeltas, formatLoss } from "../chart.js";
+// Mounted by static/js/mount.js, which hands it `w` (see there).
 
-export function mount(container, data) {
-  const uid = container.closest("figure").id;
-  const figure = container.closest("figure");
-  const decode = (run) => ({
-    ...run,
-    epochs: decodeDeltas(run.epoch, 1),
-    val: run.log10_val.map((v) => 10 ** v),
-    fit: decodeDeltas(run.prediction, data.prediction_step),
-  });
-  const base = decode(data.base);
-  const knobs = data.knobs.map((k) => ({ ...k, settings: k.settings.map(decode) }));
-  const radios = knobs.map((k, i) => `<label><input type="radio" name="${uid}-knob" value="${i}"
-    ${i === 0 ? "checked" : ""}> ${k.name}</label>`).join("");
+export function mount(w) {
+  const { Plot, formatLoss } = w.chart;
+  const data = w.data;
+  const container = w.element;
+  const uid = w.id;
+  const figure = w.figure;
+  const base = data.base;
+  const tenTo = (logs) => logs.map((v) => 10 ** v);
+  const radios = data.knobs.map((knob, i) => `<label><input type="radio" name="${uid}-knob" value="${i}"
+    ${i === 0 ? "checked" : ""}> ${knob.name}</label>`).join("");
 
   container.innerHTML = `
     <fieldset class="widget-controls knob-choice"><legend>Regulariser</legend>${radios}</fieldset>
@@ -47,37 +44,36 @@ export function mount(container, data) {
   const readout = container.querySelector(".widget-readout");
   const knobLegend = container.querySelector(".knob-legend");
 
-  const allVal = [base, ...knobs.flatMap((k) => k.settings)].flatMap((r) => r.log10_val);
+  const allVal = [...base.log10_val,
+    ...data.knobs.flatMap((knob) => knob.settings.flatMap((setting) => setting.log10_val))];
   const valPlot = new Plot(valCanvas, {
     x: [0, data.epochs], y: [10 ** Math.floor(Math.min(...allVal)), 10 ** Math.ceil(Math.max(...allVal))],
-    xLabel: "epoch", yLabel: "validation loss (log)", yLog: true,
+    xLabel: "epoch (log scale)", yLabel: "validation loss (log)", yLog: true, xLogEpoch: true,
   });
   const ys = [...data.train.y, ...data.truth];
   const fitPlot = new Plot(fitCanvas, {
     x: [-1, 1], y: [Math.min(...ys) - 0.3, Math.max(...ys) + 0.3], xLabel: "x", yLabel: "y",
   });
 
-  const knob = () => knobs[Number(container.querySelector("input[type=radio]:checked").value)];
+  const chosen = () => Number(container.querySelector("input[type=radio]:checked").value);
   const describe = (k, s) => `${k.name}, ${k.unit} ${s.value}`;
 
   function chooseKnob() {
-    const k = knob();
+    const k = data.knobs[chosen()];
     slider.max = String(k.settings.length - 1);
     // Start on the best setting: the one the lesson's claim is about.
     const best = k.settings.reduce((b, s, i) => (s.final_val < k.settings[b].final_val ? i : b), 0);
     slider.value = String(best);
-    draw();
+    w.redraw();
   }
 
-  function draw() {
-    const k = knob();
+  function draw(colors) {
+    const k = data.knobs[chosen()];
     const s = k.settings[Number(slider.value)];
-    const colors = palette();
-    paintSwatches(container, colors);
 
     valPlot.begin(colors);
-    valPlot.line(base.epochs, base.val, colors.validation, { width: 1.5 });
-    valPlot.line(s.epochs, s.val, colors.model, { width: 2 });
+    valPlot.line(base.epoch, tenTo(base.log10_val), colors.validation, { width: 1.5 });
+    valPlot.line(s.epoch, tenTo(s.log10_val), colors.model, { width: 2 });
     if (s.stopped_epoch < data.epochs) valPlot.vline(s.stopped_epoch, colors.muted, { dash: [4, 3], width: 1 });
     valPlot.end();
 
@@ -85,8 +81,8 @@ export function mount(container, data) {
     fitPlot.line(data.grid, data.truth, colors.truth, { width: 1.5, dash: [6, 4] });
     fitPlot.points(data.val.x, data.val.y, colors.muted, { filled: false, radius: 2.5 });
     fitPlot.points(data.train.x, data.train.y, colors.train, { radius: 3.5 });
-    fitPlot.line(data.grid, base.fit, colors.validation, { width: 1.5 });
-    fitPlot.line(data.grid, s.fit, colors.model, { width: 2.5 });
+    fitPlot.line(data.grid, base.prediction, colors.validation, { width: 1.5 });
+    fitPlot.line(data.grid, s.prediction, colors.model, { width: 2.5 });
     fitPlot.end();
 
     const change = 100 * (1 - s.final_val / base.final_val);
@@ -106,9 +102,7 @@ export function mount(container, data) {
   }
 
   for (const radio of container.querySelectorAll("input[type=radio]")) radio.addEventListener("change", chooseKnob);
-  slider.addEventListener("input", draw);
-  document.addEventListener("themechange", draw);
-  new ResizeObserver(draw).observe(valCanvas);
+  slider.addEventListener("input", w.redraw);
   chooseKnob();
-  return { draw, slider };
+  return draw;
 }

@@ -1,10 +1,13 @@
 // Reading a loss curve: the training loss alone looks like success; reveal the
 // validation loss and the point where training should have stopped appears.
-import { Plot, palette, paintSwatches, formatLoss } from "../chart.js";
+// Mounted by static/js/mount.js, which hands it `w` (see there).
 
-export function mount(container, data) {
-  const uid = container.closest("figure").id;
-  const figure = container.closest("figure");
+export function mount(w) {
+  const { Plot, formatLoss } = w.chart;
+  const data = w.data;
+  const container = w.element;
+  const uid = w.id;
+  const figure = w.figure;
   const last = data.epoch.length - 1;
   container.innerHTML = `
     <canvas class="curve-canvas" role="img" width="640" height="320"></canvas>
@@ -30,14 +33,12 @@ export function mount(container, data) {
   const all = [...data.log10_train, ...data.log10_val];
   const plot = new Plot(canvas, {
     x: [0, data.epochs], y: [10 ** Math.floor(Math.min(...all)), 10 ** Math.ceil(Math.max(...all))],
-    xLabel: "epoch", yLabel: "loss (log scale)", yLog: true,
+    xLabel: "epoch (log scale)", yLabel: "loss (log scale)", yLog: true, xLogEpoch: true,
   });
 
-  function draw() {
+  function draw(colors) {
     const i = Number(slider.value);
     const shown = toggle.checked;
-    const colors = palette();
-    paintSwatches(container, colors);
     for (const item of container.querySelectorAll(".val-legend")) item.hidden = !shown;
 
     plot.begin(colors);
@@ -46,8 +47,7 @@ export function mount(container, data) {
       plot.vline(data.best.epoch, colors.highlight, { dash: [5, 4], width: 1.5 });
       plot.line(data.epoch, val, colors.validation);
       plot.points([data.best.epoch], [data.best.val_loss], colors.highlight, { radius: 5.5 });
-      plot.label(data.best.epoch, data.best.val_loss, `stop here: epoch ${data.best.epoch}`, colors.text,
-        { dy: -10 });
+      plot.topLabel(data.best.epoch, `stop here: epoch ${data.best.epoch}`, colors.text);
     }
     plot.vline(data.epoch[i], colors.muted, { width: 1 });
     plot.points([data.epoch[i]], [train[i]], colors.train, { radius: 4 });
@@ -64,16 +64,15 @@ export function mount(container, data) {
     readout.textContent = text;
     slider.setAttribute("aria-valuetext", text);
     canvas.setAttribute("aria-label", shown
-      ? `Training loss falls for all ${data.epochs} epochs, but validation loss is lowest at epoch ` +
-        `${data.best.epoch} and then rises to ${formatLoss(data.final.val_loss)}.`
-      : `Training loss over ${data.epochs} epochs, falling to ${formatLoss(data.final.train_loss)}.`);
+      ? `Training loss goes from ${formatLoss(data.first.train_loss)} to ${formatLoss(data.final.train_loss)} ` +
+        `over ${data.epochs} epochs; validation loss is lowest at epoch ${data.best.epoch} ` +
+        `(${formatLoss(data.best.val_loss)}) and ends at ${formatLoss(data.final.val_loss)}.`
+      : `Training loss over ${data.epochs} epochs on a log epoch axis, from ` +
+        `${formatLoss(data.first.train_loss)} to ${formatLoss(data.final.train_loss)}.`);
     Object.assign(figure.dataset, { epoch: data.epoch[i], validation: shown ? "shown" : "hidden" });
   }
 
-  toggle.addEventListener("change", draw);
-  slider.addEventListener("input", draw);
-  document.addEventListener("themechange", draw);
-  new ResizeObserver(draw).observe(canvas);
-  draw();
-  return { draw, slider };
+  toggle.addEventListener("change", w.redraw);
+  slider.addEventListener("input", w.redraw);
+  return draw;
 }

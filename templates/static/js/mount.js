@@ -1,0 +1,122 @@
+// Mounts every widget on the page. A widget is a folder with its own widget.js (an ES
+// module); this file does what all of them share, so a widget.js holds only what is
+// particular to it.
+//
+// For each <figure data-widget data-src data-module> it loads the JSON and the module,
+// then calls the module's `mount(w)` with one handle `w`:
+//   w.data      the widget's JSON (only fields its widget.py declares in DATA)
+//   w.element   the empty <div> to build the widget in
+//   w.figure    the <figure>: its id is unique on the page, its dataset is free to use
+//   w.id        that id, to prefix the ids of the widget's own controls
+//   w.chart     the canvas plotting helpers of chart.js (Plot, formatLoss, formatNumber, ...)
+//   w.colors()  the current theme's palette: token -> colour, read from the page's CSS
+//   w.redraw()  repaints the legend swatches and calls the widget's draw(colors)
+//   w.player(button, slider, ms)  a play/pause button stepping a range slider; returns { stop }
+// `mount` returns its draw(colors) function (or { draw }). The helper calls it once
+// mounted, on every theme change and whenever the widget's size changes.
+import * as chart from "./chart.js";
+
+// Palette token names come from the page's own style sheets (every --name set on :root),
+// so no list of tokens is written here: a new colour in generator/theme.py just appears.
+let tokenNames = null;
+
+function paletteTokens() {
+  if (tokenNames) return tokenNames;
+  const names = new Set();
+  const visit = (rules) => {
+    for (const rule of rules) {
+      if (rule.cssRules) visit(rule.cssRules);
+      if (rule.style && rule.selectorText && rule.selectorText.includes(":root")) {
+        for (const property of rule.style) if (property.startsWith("--")) names.add(property);
+      }
+    }
+  };
+  for (const sheet of document.styleSheets) {
+    try { visit(sheet.cssRules); } catch { /* a sheet from elsewhere: not ours */ }
+  }
+  tokenNames = [...names];
+  return tokenNames;
+}
+
+export function colors() {
+  const style = getComputedStyle(document.documentElement);
+  return Object.fromEntries(paletteTokens().map((name) => [name.slice(2).replaceAll("-", "_"),
+    style.getPropertyValue(name).trim()]));
+}
+
+// Play/pause for a range slider: each tick moves it one notch and redraws; it stops at
+// the end, and the reader dragging the slider stops it too. The button's text says what
+// a press will do, so it carries no aria-pressed (that would announce the state twice).
+function player(button, slider, redraw, intervalMs) {
+  let timer = null;
+  const atEnd = () => Number(slider.value) >= Number(slider.max);
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    button.textContent = "Play";
+  }
+  function play() {
+    if (atEnd()) slider.value = slider.min;
+    button.textContent = "Pause";
+    timer = setInterval(() => {
+      slider.value = String(Math.min(Number(slider.max), Number(slider.value) + 1));
+      redraw();
+      if (atEnd()) stop();
+    }, intervalMs);
+  }
+  button.addEventListener("click", () => (timer ? stop() : play()));
+  slider.addEventListener("input", () => { if (timer) stop(); redraw(); });
+  return { stop };
+}
+
+async function mountOne(figure) {
+  const element = figure.querySelector(".widget-live");
+  const [module, response] = await Promise.all([
+    import(new URL(figure.dataset.module, document.baseURI).href),
+    fetch(figure.dataset.src),
+  ]);
+  if (!response.ok) throw new Error(`${figure.dataset.src}: HTTP ${response.status}`);
+  let draw = () => {};
+  const w = {
+    data: await response.json(),
+    element,
+    figure,
+    id: figure.id,
+    chart,
+    colors,
+    redraw() {
+      const current = colors();
+      for (const swatch of element.querySelectorAll(".swatch[data-token]")) {
+        swatch.style.background = current[swatch.dataset.token];
+      }
+      draw(current);
+    },
+    player: (button, slider, intervalMs) => player(button, slider, () => w.redraw(), intervalMs),
+  };
+  const mounted = module.mount(w);
+  draw = typeof mounted === "function" ? mounted : (mounted?.draw ?? draw);
+  document.addEventListener("themechange", () => w.redraw());
+  // One redraw per frame at most while the reader resizes the window.
+  let pending = false;
+  new ResizeObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; w.redraw(); });
+  }).observe(element);
+  w.redraw();
+  figure.dataset.ready = "true";
+}
+
+export async function mountWidgets() {
+  for (const figure of document.querySelectorAll("figure[data-widget]")) {
+    try {
+      await mountOne(figure);
+    } catch (error) {
+      figure.dataset.ready = "failed";
+      const note = document.createElement("p");
+      note.textContent = "This interactive figure could not load; reload the page to try again.";
+      figure.querySelector(".widget-live").append(note);
+      console.error(`widget ${figure.dataset.widget}:`, error);
+    }
+  }
+}
