@@ -4,7 +4,7 @@ learns what happens after the data window ends. Every curve comes from the two r
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, LEFT, RIGHT, UL, UP, UR, Axes, Create, DashedVMobject, Dot, FadeIn, Rectangle, ValueTracker,
+from manim import (DOWN, LEFT, UL, UP, UR, Axes, Create, DashedVMobject, Dot, FadeIn, Rectangle, ValueTracker,
                    VGroup, VMobject, always_redraw, linear)
 
 from common import ThemedScene, label, load_record
@@ -29,25 +29,25 @@ class HybridFindsTheSwing(ThemedScene):
         panels = []
         for i, (rec, name, token) in enumerate([(data_only, "data only", "validation"),
                                                (hybrid, "data and physics", "model")]):
-            axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=6.0, y_length=3.6,
+            axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=6.0, y_length=3.4,
                         axis_config={"color": c["muted"], "include_tip": False, "stroke_width": 2})
-            axes.move_to([-3.4 + 6.8 * i, -0.15, 0])
-            window = Rectangle(width=axes.c2p(const["data_end"], 0)[0] - axes.c2p(0, 0)[0], height=3.6,
+            axes.move_to([-3.5 + 7.0 * i, 0.15, 0])
+            window = Rectangle(width=axes.c2p(const["data_end"], 0)[0] - axes.c2p(0, 0)[0], height=3.4,
                                stroke_width=0, fill_color=c["surface"], fill_opacity=1)
             window.align_to(axes, LEFT).align_to(axes, DOWN)
             exact = DashedVMobject(VMobject(stroke_color=c["truth"], stroke_width=4).set_points_smoothly(
                 [axes.c2p(t, u) for t, u in zip(grid, truth)]), num_dashes=50)
             dots = VGroup(*[Dot(axes.c2p(t, u), radius=0.06, color=c["train"])
                             for t, u in zip(const["t_obs"], const["u_obs"])])
-            name_text = label(name, size=28, color=token).next_to(axes, UP, buff=0.15)
-            ticks = VGroup(label("0", size=22, color="muted").next_to(axes.c2p(0, -U_RANGE), DOWN, buff=0.12),
-                           label(f"{const['data_end']:g}", size=22, color="muted")
+            name_text = label(name, size=30, color=token).next_to(axes, UP, buff=0.15)
+            ticks = VGroup(label("0", size=26, color="muted").next_to(axes.c2p(0, -U_RANGE), DOWN, buff=0.12),
+                           label(f"{const['data_end']:g}", size=26, color="muted")
                            .next_to(axes.c2p(const["data_end"], -U_RANGE), DOWN, buff=0.12),
-                           label("t = 1", size=22, color="muted").next_to(axes.c2p(1, -U_RANGE), DOWN, buff=0.12))
+                           label("t = 1", size=26, color="muted").next_to(axes.c2p(1, -U_RANGE), DOWN, buff=0.12))
             panels.append({"axes": axes, "window": window, "exact": exact, "dots": dots, "name": name_text,
                            "ticks": ticks, "token": token, "predictions": np.array(rec["snapshots"]["prediction"])})
 
-        self.say("Twelve measurements, all in the shaded window. The dashed curve is the exact solution.")
+        self.say(f"{len(const['t_obs'])} measurements, all in the shaded window. The dashed curve is the exact solution.")
         self.play(FadeIn(title), *[FadeIn(VGroup(p["window"], p["axes"], p["ticks"], p["name"])) for p in panels])
         self.play(*[Create(p["exact"]) for p in panels], *[FadeIn(p["dots"]) for p in panels], run_time=1.5)
         self.wait(2.0)
@@ -66,7 +66,7 @@ class HybridFindsTheSwing(ThemedScene):
         curves = [always_redraw(lambda p=p: curve(p)) for p in panels]
         counter = always_redraw(lambda: label(
             f"step {round(float(np.interp(progress.get_value(), np.arange(len(steps)), steps))):>5,}",
-            size=28, mono=True).to_corner(UR, buff=0.4))
+            size=30, mono=True).to_corner(UR, buff=0.4))
         self.say("Both networks start from random weights and train for the same number of Adam steps.")
         self.play(*[FadeIn(k) for k in curves], FadeIn(counter))
         self.wait(1.0)
@@ -81,8 +81,8 @@ class HybridFindsTheSwing(ThemedScene):
 
         outside = grid > const["data_end"]
         errs = [float(np.sqrt(np.mean((p["predictions"][-1][outside] - truth[outside]) ** 2))) for p in panels]
-        verdicts = VGroup(*[label(f"error outside the window: {e:.3f}", size=26, color=p["token"])
-                            .next_to(p["axes"], DOWN, buff=0.55) for p, e in zip(panels, errs)])
+        verdicts = VGroup(*[label(f"error after the window: {e:.3f}", size=28, color=p["token"])
+                            .next_to(p["axes"], DOWN, buff=0.6) for p, e in zip(panels, errs)])
         self.say(f"Root-mean-square error after the window: {errs[0]:.2f} with data only, {errs[1]:.3f} with physics.")
         self.play(FadeIn(verdicts))
         self.wait(4.0)

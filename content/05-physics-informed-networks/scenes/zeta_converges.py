@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from manim import (DOWN, LEFT, UL, UP, UR, Axes, Create, DashedLine, DashedVMobject, Dot, FadeIn, ValueTracker,
+from manim import (DOWN, LEFT, RIGHT, UL, UP, UR, Axes, Create, DashedLine, DashedVMobject, Dot, FadeIn, ValueTracker,
                    VGroup, VMobject, always_redraw, linear)
 
 from common import ThemedScene, label, load_record
@@ -37,25 +37,26 @@ class ZetaConverges(ThemedScene):
 
         title = label("Learning the damping ζ", size=34).to_corner(UL, buff=0.35)
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
-        zeta_axes = Axes(x_range=[0, log_step(steps[-1]), 1], y_range=[0, z_hi, 0.05], x_length=5.6, y_length=3.6,
-                         axis_config=axis_style, x_axis_config={"include_ticks": False}).move_to([-3.5, -0.15, 0])
-        fit_axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=5.8, y_length=3.6,
-                        axis_config=axis_style).move_to([3.4, -0.15, 0])
-        zeta_title = label("estimate of ζ", size=28, color="model").next_to(zeta_axes, UP, buff=0.15)
-        fit_title = label("the network's curve", size=28).next_to(fit_axes, UP, buff=0.15)
+        zeta_axes = Axes(x_range=[0, log_step(steps[-1]), 1], y_range=[0, z_hi, 0.05], x_length=5.6, y_length=3.4,
+                         axis_config=axis_style, x_axis_config={"include_ticks": False}).move_to([-3.3, 0.25, 0])
+        fit_axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=5.8, y_length=3.4,
+                        axis_config=axis_style).move_to([3.6, 0.25, 0])
+        zeta_title = label("estimate of ζ", size=30, color="model").next_to(zeta_axes, UP, buff=0.15)
+        fit_title = label("the network's curve", size=30).next_to(fit_axes, UP, buff=0.15)
         ticks = VGroup()
         for step in (1, 10, 100, 1000):
             if step <= steps[-1]:
-                ticks.add(label(f"{step:,}", size=22, color="muted")
+                ticks.add(label(f"{step:,}", size=26, color="muted")
                           .next_to(zeta_axes.c2p(log_step(step), 0), DOWN, buff=0.12))
-        ticks.add(label("step (log scale)", size=22, color="muted").next_to(zeta_axes, DOWN, buff=0.55))
+        ticks.add(label("step (log scale)", size=26, color="muted").next_to(zeta_axes, DOWN, buff=0.5))
         for value in (0.05, 0.1, 0.15, 0.2):
             if value <= z_hi:
-                ticks.add(label(f"{value:g}", size=22, color="muted").next_to(zeta_axes.c2p(0, value), LEFT, buff=0.12))
+                ticks.add(label(f"{value:g}", size=26, color="muted").next_to(zeta_axes.c2p(0, value), LEFT, buff=0.12))
         truth_line = DashedLine(zeta_axes.c2p(0, true_zeta), zeta_axes.c2p(log_step(steps[-1]), true_zeta),
                                 color=c["truth"], stroke_width=3)
-        truth_text = label(f"true ζ = {true_zeta:g}", size=24, color="truth").next_to(truth_line, UP, buff=0.1) \
-            .align_to(truth_line, LEFT).shift(0.3 * UP + 2.2 * (zeta_axes.get_right() - zeta_axes.get_left()) / 5.6)
+        # Below the line at its right end: the estimate comes down onto the line from above.
+        truth_text = label(f"true ζ = {true_zeta:g}", size=28, color="truth").next_to(truth_line, DOWN, buff=0.12) \
+            .align_to(truth_line, RIGHT)
         exact = DashedVMobject(VMobject(stroke_color=c["truth"], stroke_width=4).set_points_smoothly(
             [fit_axes.c2p(t, u) for t, u in zip(grid, truth)]), num_dashes=50)
         dots = VGroup(*[Dot(fit_axes.c2p(t, u), radius=0.045, color=c["train"])
@@ -89,7 +90,7 @@ class ZetaConverges(ThemedScene):
                 [fit_axes.c2p(t, u) for t, u in zip(grid, values)])
 
         trace, curve = always_redraw(zeta_trace), always_redraw(fit_curve)
-        readout = always_redraw(lambda: label(f"ζ = {float(np.interp(step_now(), steps, zeta)):.4f}", size=28,
+        readout = always_redraw(lambda: label(f"ζ = {float(np.interp(step_now(), steps, zeta)):.4f}", size=30,
                                               mono=True, color="model").to_corner(UR, buff=0.4))
         self.add(trace, curve, readout)
         self.say("Each Adam step moves the network's weights and ζ together.")

@@ -2,6 +2,8 @@
 value the measurements and the equation agree on, beside the network's curve."""
 from __future__ import annotations
 
+from generator.widget_api import rounded, sig
+
 ARGS = {
     "run": {"type": "run", "help": "a run that learns ζ: series zeta, snapshots of prediction"},
 }
@@ -18,10 +20,6 @@ DATA = {
 }
 
 
-def rounded(values, digits):
-    return [rounded(v, digits) if isinstance(v, list) else round(v, digits) + 0.0 for v in values]
-
-
 def export(records, args):
     rec = records[args["run"]]
     const, series, snaps = rec["constants"], rec["series"], rec["snapshots"]
@@ -30,7 +28,7 @@ def export(records, args):
     return {
         "zeta_true": const["zeta"],
         "step": series["step"],
-        "zeta": [float(f"{z:.5g}") for z in series["zeta"]],
+        "zeta": [sig(z, 5) for z in series["zeta"]],
         "grid": rounded(const["grid"], 4),
         "truth": rounded(const["truth"], 3),
         "observations": {"t": rounded(const["t_obs"], 4), "u": rounded(const["u_obs"], 3)},

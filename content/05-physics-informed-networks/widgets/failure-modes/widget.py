@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import math
 
+from generator.widget_api import rounded, sig, split_runs
+
 ARGS = {
     "works": {"type": "run", "help": "the physics-only run with every setting right"},
     "fails": {"type": "runs", "help": "the same run with one setting changed, one run per setting"},
 }
 
-RUN = {"run": "str", "setting": "str", "prediction": "float[]", "variance_ratio": "float", "max_error": "float"}
 DATA = {
     "grid": "float[]",
     "truth": "float[]",
-    "works": RUN,
-    "fails": [RUN],
+    "works": {"run": "str", "setting": "str", "prediction": "float[]", "variance_ratio": "float",
+              "max_error": "float"},
+    "fails": [{"run": "str", "setting": "str", "prediction": "float[]", "variance_ratio": "float",
+               "max_error": "float"}],
 }
 
 # How each setting that can differ from the working run is named on the page.
@@ -25,14 +28,6 @@ SETTINGS = {
 }
 
 
-def rounded(values, digits):
-    return [round(v, digits) + 0.0 for v in values]
-
-
-def split_runs(value):
-    return [n.strip() for n in value.split(",") if n.strip()]
-
-
 def summary(rec, truth, setting):
     prediction = rec["snapshots"]["prediction"][-1]
     mean = sum(prediction) / len(prediction)
@@ -40,7 +35,7 @@ def summary(rec, truth, setting):
     variance = sum((p - mean) ** 2 for p in prediction) / len(prediction)
     variance_truth = sum((t - mean_truth) ** 2 for t in truth) / len(truth)
     return {"run": rec["run"], "setting": setting, "prediction": rounded(prediction, 3),
-            "variance_ratio": float(f"{variance / variance_truth:.3g}"),
+            "variance_ratio": sig(variance / variance_truth, 3),
             "max_error": round(max(abs(p - t) for p, t in zip(prediction, truth)), 4)}
 
 

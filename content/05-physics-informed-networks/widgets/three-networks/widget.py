@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import math
 
+from generator.widget_api import rounded
+
 ARGS = {
     "data": {"type": "run", "help": "the network trained on the measurements only"},
     "physics": {"type": "run", "help": "the network trained on the equation and starting conditions only"},
     "hybrid": {"type": "run", "help": "the network trained on both"},
 }
 
-MODEL = {"prediction": "float[][]", "rms_inside": "float", "rms_outside": "float"}
 DATA = {
     "grid": "float[]",
     "truth": "float[]",
     "data_end": "float",
     "observations": {"t": "float[]", "u": "float[]"},
     "steps": "int[]",
-    "data": MODEL,
-    "physics": MODEL,
-    "hybrid": MODEL,
+    "data": {"prediction": "float[][]", "rms_inside": "float", "rms_outside": "float"},
+    "physics": {"prediction": "float[][]", "rms_inside": "float", "rms_outside": "float"},
+    "hybrid": {"prediction": "float[][]", "rms_inside": "float", "rms_outside": "float"},
 }
 TITLES = {"data": "data only", "physics": "physics only", "hybrid": "data and physics"}
-
-
-def rounded(values, digits):
-    return [rounded(v, digits) if isinstance(v, list) else round(v, digits) + 0.0 for v in values]
 
 
 def rms(values):

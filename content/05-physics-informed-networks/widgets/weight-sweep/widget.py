@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from generator.widget_api import rounded, split_runs
+
 ARGS = {
     "runs": {"type": "runs", "help": "hybrid runs that differ only in physics_weight, in increasing order"},
 }
@@ -16,14 +18,6 @@ DATA = {
     "sweep": [{"run": "str", "weight": "float", "prediction": "float[]", "rms_inside": "float",
                "rms_outside": "float"}],
 }
-
-
-def rounded(values, digits):
-    return [round(v, digits) + 0.0 for v in values]
-
-
-def split_runs(value):
-    return [n.strip() for n in value.split(",") if n.strip()]
 
 
 def rms(values):
