@@ -134,7 +134,7 @@ def test_physics_only_within_stated_tolerance(records, seed):
     guards("the physics-only network is within [[physics_only.tolerance]] of the exact solution at every point "
            "of the window")
     rec = seeded(records, "physics_only", seed)
-    assert rec["facts"]["tolerance"] == 0.01
+    assert rec["facts"]["tolerance"] == 0.02
     assert errors(rec)["max"] <= rec["facts"]["tolerance"]
 
 
@@ -144,7 +144,7 @@ def test_data_only_fits_inside_and_pays_outside(records, seed):
     guards("Inside the window the data-only network does its job: its error is about the size of the noise.")
     guards("Outside, it pays the extrapolation tax, with errors of the same size as the swing.")
     mine = errors(seeded(records, "data_only", seed))
-    assert mine["inside"] < 3 * 0.03
+    assert mine["inside"] < 2 * seeded(records, "data_only", seed)["config"]["noise"]
     assert mine["outside"] > mine["swing_outside"], "outside the window the error is smaller than the swing"
 
 
@@ -157,10 +157,11 @@ def test_all_three_close_inside_the_window(records, seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
-def test_physics_alone_beats_physics_plus_noisy_data(records, seed):
-    guards("Notice that physics alone does slightly better than physics plus data here.")
-    assert errors(seeded(records, "physics_only", seed))["all"] < errors(seeded(records, "hybrid", seed))["all"]
+def test_physics_alone_is_usually_more_accurate(records):
+    guards("Notice that physics alone is usually a little more accurate than physics plus data here")
+    better = [errors(seeded(records, "physics_only", s))["all"] < errors(seeded(records, "hybrid", s))["all"]
+              for s in SEEDS]
+    assert sum(better) > len(better) / 2, better
 
 
 # --------------------------------------------------------------------------- failures
@@ -206,13 +207,13 @@ def test_too_few_collocation_points_is_wrong_but_not_flat(records, seed):
 @pytest.mark.slow
 def test_lambda_sweep(records):
     guards("It falls as $\\lambda$ grows")
-    guards("Beyond that the physics has taken over, and larger weights change little")
+    guards("Beyond that the physics has taken over and the error stays small")
     out = {name: errors(records[name])["outside"]
            for name in ("lambda_0_001", "lambda_0_01", "lambda_0_1", "hybrid", "lambda_10", "lambda_100")}
     assert out["lambda_0_001"] > out["lambda_0_01"] > out["lambda_0_1"]
     assert out["lambda_0_001"] > 0.2                           # too quiet to rescue the extrapolation
-    for name in ("hybrid", "lambda_10", "lambda_100"):         # little change beyond 0.1
-        assert out[name] < 0.05, name
+    for name in ("lambda_0_1", "hybrid", "lambda_10", "lambda_100"):   # small from 0.1 on
+        assert out[name] < out["lambda_0_001"] / 10, name
 
 
 # --------------------------------------------------------------------------- the inverse problem

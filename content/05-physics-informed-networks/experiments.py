@@ -6,23 +6,31 @@ window. The same small tanh network is trained on the data only, on the physics 
 on both; then the physics-only set-up is broken one knob at a time; then the weight
 between data and physics is swept; then the damping ζ is learned from data.
 
-Why this set-up (measured on 2 shared cores, torch 2.13, one thread per run):
-- 3 tanh layers of 32, 60 collocation points, 3,000 full-batch Adam steps at lr 3e-3. A
-  physics run takes about 3.5 s of CPU, a hybrid about 4 s, a data-only run about 1 s. At
-  3,000 steps, over seeds 0 to 4, the physics-only network is within 0.003 of the exact
-  solution everywhere (max |error|), the hybrid's RMS error outside the data window is
-  0.008 to 0.019 and the data-only network's 1.4 to 2.1: about 100 times apart, so the
-  "at least 5 times" claim has plenty of room. Longer training bought nothing the page needs.
-- 16 collocation points were still enough (max error 0.014); 8 and 4 were not, so the
-  failing run uses 8 and the working one keeps 60.
-- The failing set-ups (raw residual, time in milliseconds, lr 0.1) all ended with an
-  output variance under 0.0003 of the solution's on seeds 0 to 2: a flat line.
-- The inverse problem: with the lesson's 12 observations in [0, 0.4] the learned ζ was up
-  to 32% off (seed 2: 0.066). With 40 observations over the whole window, up to 3.8% off
-  (seed 3); with 60 over the whole window (same noise), at most 1.8% off. The run uses 60.
+Why this set-up (numbers measured on the records of seeds 0 to 4, torch 2.13, one thread per run):
+- 3 tanh layers of 32, 60 collocation points, 3,000 full-batch Adam steps at lr 3e-3. The
+  physics-only network ends within 0.007 of the exact solution everywhere (max |error|,
+  worst seed 4), so the page's tolerance is 0.02. The hybrid's RMS error after the data
+  window is 0.005 to 0.011 and the data-only network's 0.88 to 1.27: 78 times apart at the
+  least (seed 1), so the "at least 5 times" claim has plenty of room. Longer training
+  bought nothing the page needs, and the budget (all runs in under 4 minutes on 2 cores)
+  is the tighter constraint.
+- Collocation: in trials 16 points were still enough (max error 0.014) and 8 were not, so the
+  failing run uses 8 and the working one 60. With 8 the residual still goes to zero at
+  those points (final physics loss at most 4e-4) while the curve is wrong in between.
+- The three flat failures (raw residual, time in milliseconds, lr 0.1) end with output
+  variance at most 2.4e-4 of the solution's on every seed; lr 1e-4, tried first as the
+  learning-rate failure, was merely slow (variance ratio 0.33 to 0.56 after 3,000 steps),
+  so the page shows the too-large rate.
+- The weight λ: from 0.001 to 0.1 the error after the window falls from 0.27 to 0.007;
+  from 0.1 to 100 it stays below 0.01.
+- The inverse problem: with the lesson's 12 observations in [0, 0.4] the learned ζ is 6% to
+  32% off across seeds (the inverse_window runs). In trials, 40 observations over the whole
+  window were up to 3.8% off; 60 over the whole window, with the same noise, are at most
+  1.8% off (seed 3). The inverse runs use 60.
 - Noise 0.03 (3% of the starting amplitude): visible on the plot, small enough that the
   hybrid's data term does not drag it far from the truth.
-Cold, the lesson's 50 runs take about 200 s of CPU in all, under 2 minutes on 2 cores.
+Cold, the lesson's 50 runs take 233 s of CPU in all (worker start-up included): about
+2 minutes of wall time on 2 free cores.
 """
 from __future__ import annotations
 
@@ -40,7 +48,7 @@ ZETA = 0.05              # damping ratio: light, the swing shrinks by about a qu
 T_END = 1.0              # the window is t in [0, T_END]
 DATA_END = 0.4           # observations only in [0, DATA_END]: the rest is extrapolation
 GRID_POINTS = 201        # where predictions are recorded and errors measured
-PHYSICS_TOLERANCE = 0.01  # the physics-only network is within this of the exact solution
+PHYSICS_TOLERANCE = 0.02  # the physics-only network is within this of the exact solution
 FLAT_VARIANCE = 0.01     # "flat": output variance below 1% of the exact solution's
 
 
