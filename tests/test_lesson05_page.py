@@ -93,7 +93,8 @@ def _renderings(value: object) -> set[str]:
     if isinstance(value, int) or float(value).is_integer():
         return {str(int(value))} if abs(value) >= 10 else set()  # small integers are just words
     out = {f"{value:.{d}f}" for d in (1, 2, 3, 4)} | {f"{value:.{d}g}" for d in (2, 3)}
-    return {s for s in out if not re.fullmatch(r"-?0\.0*", s)}
+    # zero, and a float that rounds to a small integer ("from 0 to 1"), are just words
+    return {s for s in out if not re.fullmatch(r"-?0\.0*|-?\d", s)}
 
 
 @pytest.mark.slow

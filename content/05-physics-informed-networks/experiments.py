@@ -70,11 +70,12 @@ def column(values) -> torch.Tensor:
 
 
 def snapshot_steps(steps: int) -> list[int]:
-    """Steps to record the prediction at: every one of the first ten, then no more than a
-    tenth of a decade apart on a log axis, and also every 100 steps (the oscillation is
-    found late in training, so the slider needs an even pace there too)."""
+    """Steps to record the prediction at: every one of the first ten, then twelve a decade
+    (so no two are more than a tenth of a decade apart on a log(step + 1) axis), and also
+    every 100 steps (the oscillation is found late in training, so the slider needs an even
+    pace there too)."""
     picked = set(range(min(steps, 10) + 1)) | set(range(0, steps + 1, 100)) | {steps}
-    picked |= {int(round(10 ** (k / 10))) for k in range(10, int(10 * math.log10(steps)) + 1)}
+    picked |= {int(round(10 ** (k / 12))) for k in range(12, int(12 * math.log10(steps)) + 1)}
     return sorted(s for s in picked if s <= steps)
 
 
