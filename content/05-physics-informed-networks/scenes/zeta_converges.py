@@ -49,9 +49,9 @@ class ZetaConverges(ThemedScene):
                 ticks.add(label(f"{step:,}", size=26, color="muted")
                           .next_to(zeta_axes.c2p(log_step(step), 0), DOWN, buff=0.12))
         ticks.add(label("step (log scale)", size=26, color="muted").next_to(zeta_axes, DOWN, buff=0.5))
-        for value in (0.05, 0.1, 0.15, 0.2):
-            if value <= z_hi:
-                ticks.add(label(f"{value:g}", size=26, color="muted").next_to(zeta_axes.c2p(0, value), LEFT, buff=0.12))
+        for k in range(1, round(z_hi / 0.05) + 1):
+            value = round(0.05 * k, 2)
+            ticks.add(label(f"{value:g}", size=26, color="muted").next_to(zeta_axes.c2p(0, value), LEFT, buff=0.12))
         truth_line = DashedLine(zeta_axes.c2p(0, true_zeta), zeta_axes.c2p(log_step(steps[-1]), true_zeta),
                                 color=c["truth"], stroke_width=3)
         # Below the line at its right end: the estimate comes down onto the line from above.

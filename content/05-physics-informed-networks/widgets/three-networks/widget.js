@@ -18,7 +18,7 @@ export function mount(w) {
       ${roles.map((r) => `<div><p class="three-networks-title">${r.title}</p>
         <canvas class="net-canvas" data-role="${r.key}" role="img" width="300" height="240"></canvas></div>`).join("")}
     </div>
-    <ul class="legend">
+    <ul class="legend three-networks-legend">
       <li><span class="swatch" data-token="model"></span>network</li>
       <li><span class="swatch" data-token="truth"></span>exact solution</li>
       <li><span class="swatch" data-token="train"></span>measurements</li>

@@ -47,7 +47,7 @@ export function mount(w) {
   const fitPlot = new Plot(fitCanvas, { x: [0, 1], y: [-2, 2], xLabel: "t", yLabel: "u(t)" });
   const errorPlot = new Plot(errorCanvas, {
     x: [1, 1], y: [10 ** Math.floor(Math.log10(Math.min(...errors))), 10 ** Math.ceil(Math.log10(Math.max(...errors)))],
-    xLabel: "λ (log scale)", yLabel: "RMS error (log)", yLog: true,
+    xLabel: "log₁₀ λ", yLabel: "RMS error (log)", yLog: true,
   });
   // The chart's x is log10(λ), drawn on a plain axis.
   const logWeights = weights.map((v) => Math.log10(v));
