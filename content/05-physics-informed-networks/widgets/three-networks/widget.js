@@ -13,7 +13,13 @@ export function mount(w) {
   ];
   const last = data.steps.length - 1;
 
+  // The controls come first: on a phone the three panels stack, and the slider stays in view.
   w.element.innerHTML = `
+    <div class="widget-controls">
+      <button type="button" class="widget-button play">Play</button>
+      <label for="${uid}-step">Training step</label>
+      <input id="${uid}-step" class="step-slider" type="range" min="0" max="${last}" step="1" value="${last}">
+    </div>
     <div class="three-networks-panels">
       ${roles.map((r) => `<div><p class="three-networks-title">${r.title}</p>
         <canvas class="net-canvas" data-role="${r.key}" role="img" width="300" height="240"></canvas></div>`).join("")}
@@ -24,11 +30,6 @@ export function mount(w) {
       <li><span class="swatch" data-token="train"></span>measurements</li>
       <li><span class="swatch" data-token="surface"></span>window with data</li>
     </ul>
-    <div class="widget-controls">
-      <button type="button" class="widget-button play">Play</button>
-      <label for="${uid}-step">Training step</label>
-      <input id="${uid}-step" class="step-slider" type="range" min="0" max="${last}" step="1" value="${last}">
-    </div>
     <p class="widget-readout" aria-live="polite"></p>`;
 
   const slider = w.element.querySelector(".step-slider");
