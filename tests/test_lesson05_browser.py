@@ -70,8 +70,10 @@ def test_three_networks_play_runs_to_the_end(page, server, built_site, scheme):
     figure = open_widget(tab, server, "three-networks", scheme)
     data = exported(built_site, "three-networks")
     figure.locator(".play").click()          # at the end: Play starts again from step 0
-    wait_until(lambda: figure.get_attribute("data-step") == str(data["steps"][-1]), timeout=20)
-    assert figure.locator(".play").text_content() == "Play"
+    wait_until(lambda: figure.get_attribute("data-step") != str(data["steps"][-1]))
+    assert figure.locator(".play").text_content() == "Pause"
+    wait_until(lambda: figure.locator(".play").text_content() == "Play", timeout=30)   # it stops at the end
+    assert figure.get_attribute("data-step") == str(data["steps"][-1])
     no_trouble(watch)
 
 
