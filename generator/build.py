@@ -112,6 +112,9 @@ def build(options: BuildOptions, progress) -> BuildResult:
 def _build_locked(options: BuildOptions, progress) -> BuildResult:
     root, cache = options.root, Cache(options.out / "cache")
     rebuilt: list[str] = []
+    # Whatever a killed build left half-made goes first, even if this build has nothing to do.
+    cache.remove_leftovers()
+    _remove_leftovers(options.out)
 
     # 1. lessons: what the series holds and what each lesson embeds, every embed checked
     #    against the widget, scene and runs it names before any training starts.
@@ -197,7 +200,7 @@ def _lesson_scenes(lesson, options):
                              f"write '::: video {embed.name} | caption'")
         wanted.setdefault(embed.name, embed.line)
     if lesson.meta.get("poster"):
-        wanted.setdefault(lesson.meta["poster"], None)
+        wanted.setdefault(lesson.meta["poster"], lessons_stage.key_line(lesson, "poster"))
     scenes = []
     for name, line in wanted.items():
         path = render.find_scene(name, lesson.folder, options.scenes)

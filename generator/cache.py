@@ -6,6 +6,10 @@ seed...). An entry is a folder `build/cache/<stage>/<name>/<key>/`; it is filled
 temporary name and renamed into place only when complete, so an entry cut short by a
 crash is never seen as fresh. The inputs of the newest entry are kept beside it so the
 build can say *why* something was rebuilt.
+
+Each entry's `entry.json` lists a checksum of every file in it; a lookup verifies them,
+so an entry damaged after it was made (a truncated record, a deleted figure) is thrown
+away and rebuilt, with a one-line warning, instead of being published.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,13 +73,26 @@ class Cache:
         return self.root / stage / name.replace("/", "__")
 
     def lookup(self, stage: str, name: str, inputs: dict[str, str]) -> Entry | None:
-        """The fresh entry for these inputs, or None if it must be (re)built."""
+        """The fresh, intact entry for these inputs, or None if it must be (re)built."""
         key = key_of(inputs)
         folder = self._name_dir(stage, name) / key
         if not (folder / "entry.json").is_file():
             return None
+        damage = entry_damage(folder)
+        if damage:
+            print(f"warning: cache entry {stage}/{name} is damaged ({damage}); rebuilding it", file=sys.stderr)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
         self.used.add(folder)
         return Entry(stage, name, key, folder)
+
+    def remove_leftovers(self) -> int:
+        """Delete `.tmp-*` folders that killed builds left behind. Only call it holding the build lock."""
+        removed = 0
+        for leftover in self.root.glob("*/*/.tmp-*") if self.root.is_dir() else []:
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed += 1
+        return removed
 
     def why(self, stage: str, name: str, inputs: dict[str, str]) -> str:
         """A short reason this output is stale: which labelled inputs changed."""
@@ -119,6 +137,29 @@ class Cache:
         return removed
 
 
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file in an entry folder, except entry.json itself."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != "entry.json"}
+
+
+def entry_damage(folder: Path) -> str:
+    """What is wrong with a complete-looking entry ('' if nothing): its files must match entry.json."""
+    try:
+        listed = json.loads((folder / "entry.json").read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "entry.json is unreadable or lists no checksums"
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != "entry.json"}
+    for relative, digest in sorted(listed.items()):
+        path = folder / relative
+        if path.is_symlink() or not path.is_file():
+            return f"{relative} is missing"
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            return f"{relative} changed since it was made"
+    extra = sorted(present - set(listed))
+    return f"{extra[0]} was added after it was made" if extra else ""
+
+
 @dataclass
 class PendingEntry:
     cache: Cache
@@ -133,7 +174,8 @@ class PendingEntry:
         return self.folder / filename
 
     def commit(self) -> Entry:
-        meta = {"stage": self.stage, "name": self.name, "key": self.key, "inputs": self.inputs}
+        meta = {"stage": self.stage, "name": self.name, "key": self.key, "inputs": self.inputs,
+                "files": folder_checksums(self.folder)}
         (self.folder / "entry.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         if self.final.exists():  # another process finished the same work first
             shutil.rmtree(self.folder)

@@ -51,18 +51,36 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve.serve(root, port=args.port, quality=args.quality, watch=not args.no_watch)
         if args.command == "clean":
-            target = root / "build"
-            if target.exists():
-                shutil.rmtree(target)
-            print(f"Removed {target}")
-            return 0
+            return _clean(root / "build")
     except BuildError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a read-only or full disk, a folder where a file should be...
+        where = exc.filename or "build"
+        print(f"error: {where}: cannot read or write it ({exc.strerror or exc}); check that build/ is a "
+              "writable folder with free space, or run 'make clean'", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; the previous site is untouched", file=sys.stderr)
         return 130
     return 2
+
+
+def _clean(target: Path) -> int:
+    """Delete build/ except its lock file, holding the lock: never under a running build."""
+    from generator.build import build_lock
+
+    if target.exists():
+        with build_lock(target):
+            for child in target.iterdir():
+                if child.name == ".lock":
+                    continue  # deleting a held lock file would let a second build take a new one
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+    print(f"Removed {target}")
+    return 0
 
 
 def _build(root: Path, args: argparse.Namespace) -> int:

@@ -8,8 +8,10 @@ Output: a Series: lessons in folder order, each with validated metadata and the 
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +21,23 @@ import yaml
 from generator.errors import BuildError, location
 
 LESSON_DIR = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
-EMBED_LINE = re.compile(r"^:::\s+(?P<kind>[a-z]+)\s+(?P<rest>.*?)\s*$")
+EMBED_LINE = re.compile(r"^:::\s+(?P<kind>[a-z]+)(?:\s+(?P<rest>.*?))?\s*$")
+# Longer embed lines are refused before parsing, which keeps parsing time bounded.
+MAX_EMBED_LINE = 2000
+CAPTION_BAR = re.compile(r"(?:^|\s)\|(?:\s|$)")
 EMBED_KINDS = ("widget", "video", "code")
+# Files in a lesson folder that are published beside its page, so Markdown can show them.
+LESSON_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 
 # Every front-matter key a lesson may use: name -> (type, required, what it is).
 FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
     "title": (str, True, "the lesson's title"),
     "summary": (str, True, "one sentence for the index page and the description meta"),
     "prerequisites": (list, False, "what the reader should know already (list of short strings)"),
-    "next": (list, False, "numbers of the lessons to read next, as strings like '02'"),
+    "learn": (list, False, "what the reader takes away, one short string each (listed under \"What's in here\")"),
+    "next": (list, False, "the lessons to read next, each {lesson: '02', why: one line on why read it next}; "
+                          "the reason lives here, with the lesson that points on, because it depends on what "
+                          "the reader just learned (a bare '02' is allowed, without a reason)"),
     "references": (list, False, "works cited: each {text: ..., url: ...} (url optional)"),
     "poster": (str, False, "the video scene whose poster is the lesson's thumbnail"),
 }
@@ -54,6 +64,7 @@ class Lesson:
     body: str
     body_line: int       # line of lesson.md where the body starts (1-based)
     embeds: list[Embed] = field(default_factory=list)
+    assets: list[Path] = field(default_factory=list)  # images and documents published beside the page
 
     @property
     def title(self) -> str:
@@ -91,7 +102,8 @@ def load_series(content: Path, root: Path) -> Series:
     if not series_file.is_file():
         raise BuildError(location(series_file, None, root), "series file is missing",
                          "create it with at least 'title: ...'")
-    data = _load_yaml(series_file.read_text(), series_file, 0, root)
+    series_text = read_text(series_file, root)
+    data = _load_yaml(series_text, series_file, 0, root, what="series file")
     _reject_unknown(data, SERIES_KEYS, series_file, root, "series.yaml")
     lessons = []
     for folder in sorted(p for p in content.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
@@ -99,25 +111,74 @@ def load_series(content: Path, root: Path) -> Series:
             raise BuildError(location(folder, None, root), "lesson folder name must look like 'NN-some-slug'",
                              "rename the folder")
         lessons.append(load_lesson(folder, root))
-    planned = []
-    for item in data.get("planned") or []:
-        if not isinstance(item, dict) or set(item) - PLANNED_KEYS or not {"number", "title"} <= set(item):
-            raise BuildError(location(series_file, None, root), f"planned lesson {item!r} is malformed",
-                             "give each one number, title and summary")
-        planned.append(PlannedLesson(f"{int(item['number']):02d}", str(item["title"]), str(item.get("summary", ""))))
+    by_number: dict[str, Lesson] = {}
+    for lesson in lessons:
+        if lesson.number in by_number:
+            raise BuildError(location(lesson.folder, None, root),
+                             f"lesson number {lesson.number} is also used by {by_number[lesson.number].slug}",
+                             "give each lesson folder its own number")
+        by_number[lesson.number] = lesson
+    planned = _planned_lessons(data, series_text, series_file, root)
     numbers = [lesson.number for lesson in lessons]
     for p in planned:
         if p.number in numbers:
-            raise BuildError(location(series_file, None, root), f"planned lesson {p.number} already exists as a folder",
-                             "remove it from 'planned'")
+            raise BuildError(location(series_file, _line_of_number(series_text, p.number), root),
+                             f"planned lesson {p.number} already exists as a folder", "remove it from 'planned'")
     series = Series(str(data.get("title", "")), str(data.get("tagline", "")), lessons, planned)
     for lesson in lessons:
         for number in lesson.meta.get("next", []):
+            if number == lesson.number:
+                raise BuildError(location(lesson.source, key_line(lesson, "next"), root),
+                                 f"'next' names lesson {number}, which is this lesson itself",
+                                 "name the lessons a reader should go on to")
             if series.by_number(str(number)) is None:
-                raise BuildError(location(lesson.source, _key_line(lesson, "next"), root),
+                raise BuildError(location(lesson.source, key_line(lesson, "next"), root),
                                  f"'next' names lesson {number}, which is neither a folder nor planned",
                                  "add it to content/series.yaml under 'planned' or fix the number")
     return series
+
+
+def _planned_lessons(data: dict[str, Any], text: str, series_file: Path, root: Path) -> list[PlannedLesson]:
+    """The series file's 'planned' list, checked: numbers are whole numbers from 1 to 99."""
+    items = data.get("planned") or []
+    if not isinstance(items, list):
+        raise BuildError(location(series_file, _line_of_key(text, "planned"), root),
+                         f"series file: 'planned' must be a list, got {type(items).__name__}",
+                         "write '- number: 2' entries with title and summary under 'planned:'")
+    planned = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - PLANNED_KEYS or not {"number", "title"} <= set(item):
+            raise BuildError(location(series_file, _line_of_key(text, "planned"), root),
+                             f"series file: planned lesson {item!r} is malformed",
+                             "give each one number, title and summary")
+        number = item["number"]
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 99:
+            raise BuildError(location(series_file, _line_of_number(text, number), root),
+                             f"series file: planned lesson number {number!r} is not a whole number from 1 to 99",
+                             "write it like 'number: 2'")
+        planned.append(PlannedLesson(f"{number:02d}", str(item["title"]), str(item.get("summary", ""))))
+    return planned
+
+
+def _line_of_number(text: str, number: object) -> int | None:
+    """The line of the series file where `number: <number>` is written."""
+    for i, line in enumerate(text.split("\n"), 1):
+        match = re.match(r"^\s*-?\s*number\s*:\s*(.*?)\s*$", line)
+        if match and (match[1] == str(number) or match[1].lstrip("0") == str(number).lstrip("0")
+                      or (number is None and match[1] in ("", "null", "~"))):
+            return i
+    return None
+
+
+def read_text(path: Path, root: Path) -> str:
+    """A source file's text; not UTF-8 is one error naming the line. A leading BOM is dropped."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise BuildError(location(path, line, root), f"the file is not UTF-8 text (byte {data[exc.start]:#04x})",
+                         "save it as UTF-8") from None
 
 
 def load_lesson(folder: Path, root: Path) -> Lesson:
@@ -125,7 +186,7 @@ def load_lesson(folder: Path, root: Path) -> Lesson:
     if not source.is_file():
         raise BuildError(location(source, None, root), "lesson file is missing",
                          "every lesson folder needs a lesson.md")
-    text = source.read_text(encoding="utf-8")
+    text = read_text(source, root)
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise BuildError(location(source, 1, root), "front matter must start the file with a '---' line",
@@ -143,10 +204,39 @@ def load_lesson(folder: Path, root: Path) -> Lesson:
         body="\n".join(lines[end + 1:]), body_line=end + 2,
     )
     lesson.embeds = find_embeds(lesson, root)
+    lesson.assets = lesson_asset_files(folder, root)
     return lesson
 
 
-def _load_yaml(text: str, path: Path, line_offset: int, root: Path) -> dict[str, Any]:
+def lesson_asset_files(folder_path: Path, root: Path) -> list[Path]:
+    """The images and documents of a lesson folder that are published beside its page.
+
+    Each must be a regular file inside the folder: a symbolic link (to a file or a
+    folder) could publish anything on the machine, so it is refused, not skipped.
+    """
+    found = []
+    for folder, subfolders, files in os.walk(folder_path):  # os.walk lists a linked folder, never enters it
+        for name in sorted(subfolders + files):
+            path = Path(folder) / name
+            published = name in files and path.suffix.lower() in LESSON_ASSET_SUFFIXES
+            if path.is_symlink() or (published and not is_regular_file(path)):
+                raise BuildError(location(path, None, root), "is a symbolic link or not a regular file; "
+                                 "only regular files inside the lesson folder are published",
+                                 "replace it with a copy of the file, or move it out of content/")
+            if published:
+                found.append(path)
+    return sorted(found)
+
+
+def is_regular_file(path: Path) -> bool:
+    """A plain file, not a link, device or folder (lstat: links are not followed)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _load_yaml(text: str, path: Path, line_offset: int, root: Path, what: str = "front matter") -> dict[str, Any]:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -154,10 +244,10 @@ def _load_yaml(text: str, path: Path, line_offset: int, root: Path) -> dict[str,
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 + line_offset if mark else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise BuildError(location(path, line, root), f"front matter is not valid YAML ({problem})",
+        raise BuildError(location(path, line, root), f"{what} is not valid YAML ({problem})",
                          "fix the indentation or quoting on that line") from None
     if not isinstance(data, dict):
-        raise BuildError(location(path, line_offset + 1, root), "front matter must be a mapping of keys to values",
+        raise BuildError(location(path, line_offset + 1, root), f"{what} must be a mapping of keys to values",
                          "write it as 'key: value' lines")
     return data
 
@@ -165,7 +255,7 @@ def _load_yaml(text: str, path: Path, line_offset: int, root: Path) -> dict[str,
 def _reject_unknown(data: dict[str, Any], allowed: set[str], path: Path, root: Path, what: str) -> None:
     for key in data:
         if key not in allowed:
-            raise BuildError(location(path, _line_of_key(path.read_text(), key), root),
+            raise BuildError(location(path, _line_of_key(read_text(path, root), key), root),
                              f"unknown key '{key}' in {what}", f"allowed keys: {', '.join(sorted(allowed))}")
 
 
@@ -176,8 +266,8 @@ def _line_of_key(text: str, key: str, offset: int = 0) -> int | None:
     return None
 
 
-def _key_line(lesson: Lesson, key: str) -> int | None:
-    return _line_of_key(lesson.source.read_text(encoding="utf-8"), key)
+def key_line(lesson: Lesson, key: str) -> int | None:
+    return _line_of_key(lesson.source.read_text(encoding="utf-8-sig"), key)
 
 
 def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Path) -> None:
@@ -199,7 +289,29 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
             raise BuildError(location(source, _line_of_key(text, "references", 1), root),
                              f"reference {i + 1} must be a mapping with 'text' and optional 'url'",
                              "write '- text: ...' and '  url: ...'")
-    meta["next"] = [f"{int(n):02d}" if str(n).isdigit() else str(n) for n in meta.get("next", [])]
+    if any(not isinstance(item, str) or not item.strip() for item in meta.get("learn", [])):
+        raise BuildError(location(source, _line_of_key(text, "learn", 1), root),
+                         "every 'learn' item must be a non-empty string", "write each as '- one thing learned'")
+    meta.setdefault("learn", [])
+    meta["next_reasons"] = {}
+    numbers = []
+    for item in meta.get("next", []):
+        if isinstance(item, dict):
+            if set(item) - {"lesson", "why"} or "lesson" not in item or not isinstance(item.get("why", ""), str):
+                raise BuildError(location(source, _line_of_key(text, "next", 1), root),
+                                 f"'next' entry {item!r} is malformed",
+                                 "write each as '- {lesson: \"02\", why: \"one line\"}'")
+            number, why = item["lesson"], item.get("why", "")
+        else:
+            number, why = item, ""
+        number = f"{int(number):02d}" if str(number).isdigit() else str(number)
+        numbers.append(number)
+        if why.strip():
+            meta["next_reasons"][number] = why.strip()
+    meta["next"] = numbers
+    for key, (kind, required, _) in FRONT_MATTER.items():  # optional keys really are optional
+        if not required and kind is list:
+            meta.setdefault(key, [])
 
 
 def find_embeds(lesson: Lesson, root: Path) -> list[Embed]:
@@ -211,9 +323,14 @@ def find_embeds(lesson: Lesson, root: Path) -> list[Embed]:
             in_fence = not in_fence
         if in_fence:
             continue
+        if line.startswith(":::") and len(line) > MAX_EMBED_LINE:
+            raise BuildError(location(lesson.source, lesson.body_line + offset, root),
+                             f"embed line is {len(line)} characters long, over the limit of {MAX_EMBED_LINE}",
+                             "shorten its arguments or caption")
         match = EMBED_LINE.match(line)
         if match:
-            embeds.append(parse_embed(match["kind"], match["rest"], lesson.source, lesson.body_line + offset, root))
+            embeds.append(parse_embed(match["kind"], match["rest"] or "", lesson.source, lesson.body_line + offset,
+                                      root))
     return embeds
 
 
@@ -221,7 +338,8 @@ def parse_embed(kind: str, rest: str, source: Path, line: int, root: Path) -> Em
     where = location(source, line, root)
     if kind not in EMBED_KINDS:
         raise BuildError(where, f"unknown embed kind '{kind}'", f"use one of: {', '.join(EMBED_KINDS)}")
-    spec, _, caption = rest.partition(" | ")
+    # The caption follows the first '|' that stands alone: '::: code | caption' has no name.
+    spec, caption = (CAPTION_BAR.split(rest, maxsplit=1) + [""])[:2]
     try:
         words = shlex.split(spec)
     except ValueError as exc:

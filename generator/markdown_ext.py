@@ -7,6 +7,7 @@ numbers by `lessons.find_embeds`, are replaced by the HTML a callback returns.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -21,14 +22,37 @@ INLINE_MATH = r"(?<![\\$\w])\$(?=\S)(?P<tex>[^$\n]+?)(?<=\S)\$(?![\w$])"
 
 
 class MathError(ValueError):
-    pass
+    """Bad TeX. `token` is text of the source line to point at ('$$' for an unclosed block)."""
+
+    def __init__(self, message: str, token: str):
+        self.token = token
+        super().__init__(message)
 
 
 def to_mathml(tex: str, display: bool) -> str:
+    token = next((line.strip() for line in tex.split("\n") if line.strip()), tex)
+    shown = tex if len(tex) <= 60 else tex[:57] + "..."
+    unbalanced = unbalanced_brace(tex)
+    if unbalanced:  # latex2mathml quietly closes what is left open
+        raise MathError(f"cannot typeset ${shown}$: {unbalanced}", token)
     try:
         return latex_to_mathml(tex, display="block" if display else "inline")
-    except Exception as exc:  # latex2mathml raises many types for bad TeX
-        raise MathError(f"cannot typeset ${tex}$: {exc}") from None
+    except Exception as exc:  # latex2mathml raises many types for bad TeX, often with no message
+        reason = str(exc) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(exc).__name__.removesuffix("Error")).lower()
+        raise MathError(f"cannot typeset ${shown}$: {reason}", token) from None
+
+
+def unbalanced_brace(tex: str) -> str:
+    """'' if every { has its }, else what is wrong (escaped \\{ and \\} do not count)."""
+    depth = 0
+    for match in re.finditer(r"\\.|[{}]", tex):
+        if match[0] == "{":
+            depth += 1
+        elif match[0] == "}":
+            depth -= 1
+            if depth < 0:
+                return "a '}' closes no '{'"
+    return f"{depth} '{{' never closed" if depth else ""
 
 
 class InlineMath(InlineProcessor):
@@ -51,7 +75,7 @@ class BlockMath(Preprocessor):
             elif lines[i].strip() == "$$":
                 end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
                 if end is None:
-                    raise MathError("a '$$' block is never closed")
+                    raise MathError("a '$$' block is never closed", "$$")
                 tex = " ".join(line.strip() for line in lines[i + 1:end])
                 out += ["", self.md.htmlStash.store(f'<div class="math-display">{to_mathml(tex, True)}</div>'), ""]
                 i = end + 1
@@ -62,6 +86,8 @@ class BlockMath(Preprocessor):
 
 
 FACT = r"\[\[(?P<run>[\w-]+)\.(?P<fact>\w+)(?::(?P<format>[^\]]+))?\]\]"
+# Widths and precisions above this are mistakes, and would make pages of any size.
+MAX_FORMAT_NUMBER = 100
 
 
 class FactError(ValueError):
@@ -79,6 +105,14 @@ class InlineFact(InlineProcessor):
 
     def handleMatch(self, m, data):  # noqa: N802
         value = self.lookup(m["run"], m["fact"])
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            raise FactError(m[0], f"{m['run']}.{m['fact']} is {value!r}, not a number the prose can state",
+                            "change the run so it records a finite value (e.g. raise its step limit), "
+                            "or rewrite the sentence without this fact")
+        too_big = [n for n in re.findall(r"\d+", m["format"] or "") if int(n) > MAX_FORMAT_NUMBER]
+        if too_big:
+            raise FactError(m[0], f"format '{m['format']}' asks for {too_big[0][:20]} characters or digits, "
+                            f"over the limit of {MAX_FORMAT_NUMBER}", "use a format such as .3f or >8,d")
         try:
             text = format(value, m["format"] or "")
         except (TypeError, ValueError):

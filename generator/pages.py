@@ -3,7 +3,7 @@
 Input:  the Series, the manifest of what earlier stages produced (widget data and
         figures, videos), the site configuration and `templates/`.
 Output: a complete site folder: one page per lesson, the index, 404.html, static
-        assets, and copies (hard links where possible) of exported data, videos and the
+        assets, and copies (never links) of exported data, videos and the
         files runs saved (published as <lesson>/downloads/<run>/<file>).
 
 Pages are cheap to render, so this stage redoes all of them whenever anything the
@@ -34,14 +34,14 @@ from pygments.util import ClassNotFound
 from generator import theme
 from generator.errors import BuildError, location
 from generator.export import ExportedWidget
-from generator.lessons import Embed, Lesson, PlannedLesson, Series
+from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.training import artifacts_folder
 from generator.markdown_ext import (EmbedExtension, FactError, FactExtension, MathError, MathExtension,
                                     heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
-# Files in a lesson folder that are published beside its page, so Markdown can show them.
-LESSON_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
+# A page larger than this is a mistake (a runaway format or embed), not a lesson.
+MAX_PAGE_BYTES = 20 * 1024 * 1024
 REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
 REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
 
@@ -182,7 +182,8 @@ class PageRenderer:
         try:
             body = md.convert(lesson.body)
         except MathError as exc:
-            raise BuildError(location(lesson.source, None, self.root), str(exc), "fix the TeX") from None
+            line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
+            raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
         except FactError as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
@@ -242,6 +243,8 @@ class PageRenderer:
         unknown = set(embed.args) - {"region", "lang"}
         if unknown:
             raise BuildError(where, f"code embed has unknown argument(s) {sorted(unknown)}", "use region= or lang=")
+        if not embed.name:
+            raise BuildError(where, "'::: code' needs a file name", "write '::: code PATH region=NAME | caption'")
         path = (self.root / embed.name).resolve()
         if not path.is_file() or self.root.resolve() not in path.parents:
             raise BuildError(where, f"code embed names '{embed.name}', which is not a file in the project",
@@ -249,6 +252,9 @@ class PageRenderer:
         region = embed.args.get("region")
         try:
             code = read_region(path, region)
+        except UnicodeDecodeError:
+            raise BuildError(where, f"code embed names '{embed.name}', which is not UTF-8 text",
+                             "embed a source file; offer other files as downloads") from None
         except KeyError:
             raise BuildError(where, f"'{embed.name}' has no region '{region}'",
                              f"regions there: {', '.join(list_regions(path)) or 'none'}") from None
@@ -259,6 +265,14 @@ class PageRenderer:
                 f'{highlight_code(code, filename=path.name, language=embed.args.get("lang"))}</figure>')
 
     def render_lesson(self, lesson: Lesson) -> str:
+        page = self._render_lesson(lesson)
+        if len(page) > MAX_PAGE_BYTES:
+            raise BuildError(location(lesson.source, None, self.root),
+                             f"the page would be {len(page) // 1024} KB, over the limit of "
+                             f"{MAX_PAGE_BYTES // 1024} KB", "look for a runaway fact format or embed")
+        return page
+
+    def _render_lesson(self, lesson: Lesson) -> str:
         body, toc = self.lesson_html(lesson)
         self.bodies[lesson.slug] = body
         words = len(re.sub(r"<[^>]+>", " ", body).split())
@@ -335,10 +349,21 @@ def _first_sentence(text: str) -> str:
 
 
 def _line_containing(path: Path, token: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").split("\n"), 1):
         if token in line:
             return number
     return None
+
+
+def _unclosed_block_line(lesson: Lesson) -> int | None:
+    """The line of a `$$` that opens a display-math block no later `$$` closes (outside code fences)."""
+    opened, in_fence = None, False
+    for offset, line in enumerate(lesson.body.split("\n")):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence and line.strip() == "$$":
+            opened = None if opened is not None else lesson.body_line + offset
+    return opened
 
 
 def is_planned(item: Lesson | PlannedLesson) -> bool:
@@ -361,34 +386,39 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
         folder.mkdir(parents=True)
         lesson_assets = assets.get(lesson.slug, LessonAssets())
         (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
-        for asset in sorted(lesson.folder.rglob("*")):  # images an author keeps beside lesson.md
-            if asset.suffix.lower() in LESSON_ASSET_SUFFIXES and asset.is_file():
-                _link(asset, folder / asset.relative_to(lesson.folder))
+        for asset in lesson.assets:  # images an author keeps beside lesson.md
+            _copy(asset, folder / asset.relative_to(lesson.folder))
         for widget in used_widgets(lesson_assets):  # only the page's part: widget.js and widget.css
             target = (out / "static" if widget.lesson is None else folder) / "widgets" / widget.name
             for path in (widget.js, widget.css):
                 if path is not None:
-                    _link(path, target / path.name)
+                    _copy(path, target / path.name)
         for exported in lesson_assets.widgets.values():
-            _link(exported.data, folder / "data" / f"{exported.embed_id}.json")
+            _copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
             for name, figure in exported.figures.items():
-                _link(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
+                _copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
         for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
             files = artifacts_folder(record)
             for path in sorted(files.iterdir()) if files.is_dir() else []:
-                _link(path, folder / "downloads" / run_name / path.name)
+                if not is_regular_file(path):
+                    raise BuildError(location(lesson.experiments, None, root),
+                                     f"run '{run_name}' saved '{path.name}', which is not a regular file",
+                                     "write the file itself with rec.artifact(...), never a link")
+                _copy(path, folder / "downloads" / run_name / path.name)
         for variants in lesson_assets.videos.values():
             for files in variants.values():
                 for path in files.values():
-                    _link(Path(path), out / "video" / Path(path).name)
+                    _copy(Path(path), out / "video" / Path(path).name)
     (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     # Only now does `out` hold every file the site will have.
     for lesson in series.lessons:
         check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
+        check_reference_urls(lesson, out, config.base_path, root)
 
 
-LOCAL_URL = re.compile(r'\b(?:href|src)="([^"]*)"')
+# href= and src= in Markdown's output and in raw HTML, with double, single or no quotes.
+LOCAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 
 
 def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
@@ -397,25 +427,9 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
     `site` is the finished staging folder; the page is `site/<slug>/index.html`. A broken
     one is reported at the lesson.md line where its URL is written.
     """
-    from urllib.parse import unquote, urlsplit
-
-    page_dir = site / lesson.slug
-    for raw in dict.fromkeys(html.unescape(u) for u in LOCAL_URL.findall(body)):
-        parts = urlsplit(raw)
-        if parts.scheme or parts.netloc or not parts.path:
-            continue  # another site, mailto:, data:, or an anchor on this page
-        path = unquote(parts.path)
-        if path.startswith("/"):  # absolute: only meaningful under the site's base path
-            target = site / path[len(base_path):] if path.startswith(base_path) else None
-        else:
-            target = page_dir / path
-        if target is not None:
-            target = Path(os.path.normpath(target))
-            if target.is_dir():
-                target = target / "index.html"
-        if target is None or site.resolve() not in [target.resolve(), *target.resolve().parents] \
-                or not target.is_file():
-            lines = lesson.source.read_text(encoding="utf-8").split("\n")
+    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
+    for raw in dict.fromkeys(html.unescape("".join(groups)) for groups in LOCAL_URL.findall(body)):
+        if missing_site_file(raw, site, lesson.slug, base_path):
             line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
             raise BuildError(location(lesson.source, line, root),
                              f"'{raw}' points to no file of the built site",
@@ -423,13 +437,42 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
                              "lesson pages, their widget data, videos and static/ are published")
 
 
-def _link(source: Path, target: Path) -> None:
-    """Hard-link a cached artifact into the site (copy across file systems)."""
+def check_reference_urls(lesson: Lesson, site: Path, base_path: str, root: Path) -> None:
+    """A reference's url, when it is a path of this site, must name a file the site contains."""
+    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
+    for ref in lesson.meta.get("references", []):
+        url = str(ref.get("url") or "")
+        if url and missing_site_file(url, site, lesson.slug, base_path):
+            line = next((i for i, text in enumerate(lines[:lesson.body_line], 1) if url in text), None)
+            raise BuildError(location(lesson.source, line, root),
+                             f"reference url '{url}' points to no file of the built site",
+                             "give a full https:// address, or a path of the site relative to the lesson page")
+
+
+def missing_site_file(raw: str, site: Path, slug: str, base_path: str) -> bool:
+    """True if the URL, read from page `<slug>/index.html`, is a path of this site naming no file of it."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path:
+        return False  # another site, mailto:, data:, or an anchor on this page
+    path = unquote(parts.path)
+    if path.startswith("/"):  # absolute: only meaningful under the site's base path
+        target = site / path[len(base_path):] if path.startswith(base_path) else None
+    else:
+        target = site / slug / path
+    if target is not None:
+        target = Path(os.path.normpath(target))
+        if target.is_dir():
+            target = target / "index.html"
+    return (target is None or site.resolve() not in [target.resolve(), *target.resolve().parents]
+            or not target.is_file())
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file into the site: never a link, so the site shares no inode with the cache or content."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    shutil.copyfile(source, target)
 

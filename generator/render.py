@@ -10,6 +10,7 @@ before anything renders):
 
     SCENE = "ClassName"                  # the Scene class to render
     RECORDS = ["NN-slug/run", ...]       # run records it reads ([] for none)
+    TIMEOUT = 3600                       # optional: seconds one theme may take to render
 
 Each (scene, theme) is one cache entry ("render", "<key>-<theme>") holding, where the
 key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesson's own:
@@ -33,7 +34,7 @@ import importlib.metadata
 import json
 import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from generator.cache import Cache, file_digest, text_digest
 from generator.errors import BuildError, location
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
+from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
@@ -55,6 +57,8 @@ def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
     """{"video": ..., "poster": ..., "captions": ...} inside one cache entry."""
     return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
 HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
+# Seconds one (scene, theme) may take to render, unless its file says `TIMEOUT = ...`.
+DEFAULT_SCENE_TIMEOUT = 1800.0
 
 
 # --------------------------------------------------------------------------- reading scene files
@@ -67,6 +71,7 @@ class SceneSource:
     records_line: int | None
     deps: tuple[Path, ...]  # local modules it imports (scenes/common.py, modules beside it)
     lesson: str | None = None  # the lesson slug of a lesson's own scene
+    timeout: float = DEFAULT_SCENE_TIMEOUT
 
     @property
     def key(self) -> str:
@@ -111,7 +116,7 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
             classes.add(node.name)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target = node.targets[0].id
-            if target in ("SCENE", "RECORDS"):
+            if target in ("SCENE", "RECORDS", "TIMEOUT"):
                 try:
                     constants[target] = (ast.literal_eval(node.value), node.lineno)
                 except ValueError:
@@ -137,7 +142,12 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
                              f"scene '{name}' loads record '{node.args[0].value}', which its RECORDS does not list",
                              f"add it to RECORDS ({where})")
     deps = set(local_imports(path, path.parent)) | set(local_imports(path, root / "scenes"))
-    return SceneSource(name, path, class_name, tuple(records), records_line, tuple(sorted(deps)), lesson)
+    timeout, timeout_line = constants.get("TIMEOUT", (DEFAULT_SCENE_TIMEOUT, None))
+    if check_timeout(timeout):
+        raise BuildError(location(path, timeout_line, root), f"scene '{name}': {check_timeout(timeout)}",
+                         "write e.g. TIMEOUT = 600")
+    return SceneSource(name, path, class_name, tuple(records), records_line, tuple(sorted(deps)), lesson,
+                       float(timeout))
 
 
 def _called_name(func: ast.expr) -> str | None:
@@ -234,8 +244,6 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
     """Render stale (scene, theme) pairs in worker processes; commit each as it finishes."""
     if not stale:
         return []
-    import multiprocessing
-
     workers = max(1, min(workers, len(stale)))
     progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
     pendings = [cache.begin("render", f"{scene.key}-{theme}", inputs) for scene, theme, inputs in stale]
@@ -243,11 +251,10 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
             for (scene, theme, _), pending in zip(stale, pendings)]
     done = []
     committed: set[int] = set()
-    # 'spawn': each worker is a fresh interpreter with its own Manim config, never a fork.
-    context = multiprocessing.get_context("spawn")
     try:
-        # On an error, leaving this block waits for renders already running (no half-killed ffmpeg).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # Spawned workers, each a fresh interpreter with its own Manim config; on an error or
+        # Ctrl-C they are killed (their ffmpeg with them) and their pending entries abandoned.
+        with worker_pool(workers) as pool:
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
             for count, future in enumerate(as_completed(futures), 1):
                 i = futures[future]
@@ -283,6 +290,7 @@ def _job(scene: SceneSource, theme: str, records: dict[str, Path], root: Path, q
         "root": str(root),
         "quality": quality,
         "out": str(out),
+        "timeout": scene.timeout,
     }
 
 
@@ -294,7 +302,12 @@ def _render_job(job: dict) -> dict:
     """
     started = time.perf_counter()
     try:
-        _render_one(job)
+        with time_limit(job["timeout"]):
+            _render_one(job)
+    except TimedOut:
+        return {"error": (location(job["path"], None, Path(job["root"])),
+                          f"scene '{job['scene']}' ({job['theme']}) did not finish rendering within its "
+                          f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
     except Exception as exc:  # the author's scene failed: point at their line
@@ -395,7 +408,7 @@ def encode_mp4(source: Path, target: Path, settings: dict) -> None:
         "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
         str(target),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, **child_process_options())
     if result.returncode != 0:
         raise BuildError(str(target), f"ffmpeg failed: {result.stderr.strip()[-300:]}", "check the ffmpeg install")
 

@@ -16,12 +16,15 @@ import time
 from functools import partial
 from pathlib import Path
 
+from generator.errors import BuildError
+
 WATCHED = ("content", "scenes", "templates", "generator")
 RELOAD_SCRIPT = (
     "let seen=null;setInterval(async()=>{try{const r=await fetch('/__reload');const v=await r.text();"
     "if(seen!==null&&v!==seen)location.reload();seen=v}catch(e){}},1000);"
 )
-RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+# One range of at most 15 digits a side; anything else (several ranges, 5000 digits) is ignored.
+RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})$")
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -29,6 +32,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     version_box: list[int] = [0]
     live_reload = True
+    # A request line that cannot be read still gets a status line (400, 414, 431), not an
+    # HTTP/0.9 answer that has none.
+    default_request_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args) -> None:  # quiet: the build prints what matters
         pass
@@ -51,21 +57,24 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
+        if "\x00" in path:  # no file name holds a NUL; open() would raise
+            self.send_error(400, "Bad request path")
+            return None
         if os.path.isdir(path) or not os.path.isfile(path):
             return super().send_head()
         if self.live_reload and path.endswith(".html"):
             return self._send_html_with_reload(path)
         size = os.path.getsize(path)
         match = RANGE.match(self.headers.get("Range", "").strip())
-        if not match or (not match[1] and not match[2]):
-            response = super().send_head()
-            return response
+        # A range that cannot be read (none, or "bytes=5-2") is ignored: the whole file (RFC 9110 14.2).
+        if not match or (not match[1] and not match[2]) or (match[1] and match[2] and int(match[2]) < int(match[1])):
+            return super().send_head()
         if match[1]:
             start = int(match[1])
             end = min(int(match[2]), size - 1) if match[2] else size - 1
         else:  # "bytes=-N": the last N bytes
             start, end = max(0, size - int(match[2])), size - 1
-        if start >= size or start > end:
+        if start >= size or end < start:  # past the end ("bytes=-0" too): nothing to send
             self.send_response(416)
             self.send_header("Content-Range", f"bytes */{size}")
             self.end_headers()
@@ -92,7 +101,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
     def end_headers(self) -> None:
-        if "Range" not in self.headers:
+        # An error sent while the request line is parsed comes before any headers were read.
+        headers = getattr(self, "headers", None)
+        if headers is None or "Range" not in headers:
             self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
 
@@ -115,10 +126,21 @@ class _Limited:
         self.handle.close()
 
 
-def make_server(site: Path, port: int, live_reload: bool = True) -> http.server.ThreadingHTTPServer:
+class SiteServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # a page's burst of requests (scripts, data, videos) never waits for accept()
+
+
+def make_server(site: Path, port: int, live_reload: bool = True) -> SiteServer:
+    """The preview server on 127.0.0.1:port (0: any free port). Raises BuildError if it cannot listen."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise BuildError("--port", f"port {port} is out of range", "use a number from 1 to 65535, e.g. --port 8000")
     handler = partial(type("Handler", (SiteHandler,), {"live_reload": live_reload, "version_box": [0]}),
                       directory=str(site))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    try:
+        return SiteServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise BuildError("--port", f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})",
+                         "stop what is using that port, or pick another with --port N") from None
 
 
 def snapshot(root: Path) -> dict[str, int]:
@@ -133,9 +155,11 @@ def snapshot(root: Path) -> dict[str, int]:
 def serve(root: Path, port: int = 8000, quality: str = "publish", watch: bool = True) -> int:
     site = root / "build" / "site"
     rebuild = [sys.executable, "-m", "generator", "--root", str(root), "build", "--quality", quality]
+    if port == 0:
+        raise BuildError("--port", "port 0 is out of range", "use a number from 1 to 65535, e.g. --port 8000")
+    server = make_server(site, port)  # before the first build: a busy port is reported at once
     if not site.exists():
         subprocess.run(rebuild, cwd=root)
-    server = make_server(site, port)
     version_box = server.RequestHandlerClass.func.version_box  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"Serving {site} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")

@@ -28,15 +28,18 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.cache import Cache, file_digest, write_atomic
 from generator.errors import BuildError, location
+from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
 
 RECORD_SCHEMA = "run-record/1"
+# A run that takes longer than this many seconds is stopped; @run(timeout=...) changes it.
+DEFAULT_RUN_TIMEOUT = 1200.0
 _CONFIG_TYPES = (bool, int, float, str, list, tuple)
 
 
@@ -49,15 +52,16 @@ class RunSpec:
     config: dict[str, Any]
     file: str
     line: int
+    timeout: float = DEFAULT_RUN_TIMEOUT
 
 
-def run(*, seed: int = 0, **config: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def run(*, seed: int = 0, timeout: float = DEFAULT_RUN_TIMEOUT, **config: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Declare a recorded run. The function is called as fn(rec, seed=..., **config)."""
 
     def declare(fn: Callable[..., None]) -> Callable[..., None]:
         file = inspect.getsourcefile(fn) or "<unknown>"
         line = inspect.getsourcelines(fn)[1]
-        fn.__run_spec__ = RunSpec(fn.__name__, fn, seed, dict(config), file, line)  # type: ignore[attr-defined]
+        fn.__run_spec__ = RunSpec(fn.__name__, fn, seed, dict(config), file, line, timeout)  # type: ignore[attr-defined]
         return fn
 
     return declare
@@ -95,6 +99,8 @@ def check_config(spec: RunSpec, root: Path | None = None) -> None:
                              f"it must be {expected.__name__}")
     if not isinstance(spec.seed, int) or isinstance(spec.seed, bool):
         raise BuildError(where, f"run '{spec.name}' seed is {spec.seed!r}", "it must be an int")
+    if check_timeout(spec.timeout):
+        raise BuildError(where, f"run '{spec.name}': {check_timeout(spec.timeout)}", "write e.g. @run(timeout=600)")
 
 
 def _resolve_annotation(annotation: Any, fn: Callable[..., None]) -> type | None:
@@ -260,7 +266,12 @@ def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
     seed_everything(seed)
     rec = Recorder(artifact_dir=artifact_dir)
     try:
-        spec.fn(rec, seed=seed, **spec.config)
+        with time_limit(spec.timeout):
+            spec.fn(rec, seed=seed, **spec.config)
+    except TimedOut:
+        raise BuildError(location(spec.file, spec.line, root),
+                         f"run '{spec.name}' did not finish within its {spec.timeout:g} s time limit",
+                         "make it faster, or give it more time with @run(timeout=SECONDS)") from None
     except NonFiniteValue as exc:
         raise BuildError(location(spec.file, spec.line, root),
                          f"run '{spec.name}' recorded a non-finite {exc.name} at step {exc.step}",
@@ -348,7 +359,7 @@ def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> lis
 
 def library_versions() -> dict[str, str]:
     versions = {}
-    for package in ("torch", "numpy"):
+    for package in ("torch", "numpy", "scikit-learn"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -420,11 +431,7 @@ def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path
             record = execute(spec, root=root, artifact_dir=artifacts_folder(folder / f"{spec.name}.json"))
             write_atomic(folder / f"{spec.name}.json", json.dumps(record, separators=(",", ":")))
         return
-    import multiprocessing
-
-    # 'spawn': a fresh interpreter per worker, never a fork of a process holding torch threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context) as pool:
+    with worker_pool(min(workers, len(specs))) as pool:
         futures = [pool.submit(_train_in_worker, str(experiments), s.name, str(folder / f"{s.name}.json"), str(root))
                    for s in specs]
         for i, future in enumerate(as_completed(futures), 1):

@@ -12,6 +12,13 @@ literal and no path. To preview a scene by hand, write such a file and run
 Captions: a scene calls `self.say("...")` when something new appears on screen. The cue
 starts at that moment of the video and lasts until the next one (the last until the end),
 so the captions follow the animation's real timing without hand-kept timestamps.
+
+Layout rules, checked after every animation and wait while the scene renders (so a
+scene that breaks them fails its render, naming the scene and the offending mobject):
+  - while a caption shows, the bottom CAPTION_BAND of the frame holds no content, because
+    the browser draws the caption there (captions are on by default);
+  - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads
+    when the video is 390 px wide (about 220 px tall): at least font_size 24.
 """
 from __future__ import annotations
 
@@ -19,7 +26,12 @@ import json
 import os
 from functools import lru_cache
 
-from manim import ORIGIN, Circle, Scene, Text, VGroup, VMobject
+from manim import ORIGIN, Circle, Scene, Text, VGroup, VMobject, config
+
+CAPTION_BAND = 0.2        # share of the frame height, at the bottom, kept free for captions
+MIN_TEXT_EM = 1 / 25      # smallest em of on-screen text, as a share of the frame height
+EM_PER_FONT_SIZE = 1 / 72  # Manim draws text at font_size / 72 scene units per em (8-unit frame)
+CAPTION_LINE_CHARS = 130  # a longer cue wraps to more lines than the band holds at 390 px
 
 FONT = "DejaVu Sans"  # installed everywhere we render; naming it keeps frames identical
 MONO = "DejaVu Sans Mono"
@@ -57,8 +69,15 @@ def label(text: str, size: float = 24, color: str = "text", mono: bool = False, 
     return Text(text, font=MONO if mono else FONT, font_size=size, color=colors()[color], **kwargs)
 
 
+class LayoutError(RuntimeError):
+    """A scene put content where a caption goes, or text too small to read on a phone."""
+
+
 class ThemedScene(Scene):
-    """A Scene drawn in the current theme that can say what is happening (captions)."""
+    """A Scene drawn in the current theme that can say what is happening (captions).
+
+    It checks its own layout as it renders (see the module docstring).
+    """
 
     def setup(self) -> None:
         self.c = colors()
@@ -67,10 +86,48 @@ class ThemedScene(Scene):
 
     def say(self, text: str) -> None:
         """Start a caption cue now; it runs until the next cue or the end of the video."""
+        if len(text) > CAPTION_LINE_CHARS:
+            raise LayoutError(f"{type(self).__name__}: caption {text[:40]!r}... is {len(text)} characters; "
+                              f"keep it under {CAPTION_LINE_CHARS} so it fits the caption band")
         self.cues.append((float(self.renderer.time), text))
 
+    def play(self, *args, **kwargs) -> None:
+        super().play(*args, **kwargs)
+        self.check_layout()
 
-def node(text: str, radius: float = 0.42, color: str = "accent", size: float = 22) -> VGroup:
+    def wait(self, *args, **kwargs) -> None:
+        super().wait(*args, **kwargs)
+        self.check_layout()
+
+    def check_layout(self) -> None:
+        """Raise LayoutError if anything visible is in the caption band or any text is too small."""
+        frame = config.frame_height
+        band_top = -frame / 2 + CAPTION_BAND * frame
+        min_font_size = MIN_TEXT_EM * frame / EM_PER_FONT_SIZE
+        for mob in self.mobjects:
+            family = mob.get_family()
+            texts = [part for part in family if isinstance(part, Text)]
+            in_text = {id(glyph) for text in texts for glyph in text.get_family()}
+            for text in texts:
+                if text.font_size < min_font_size - 1e-6 and _visible(text):
+                    raise LayoutError(f"{type(self).__name__}: text {text.text!r} is font_size {text.font_size:.0f}"
+                                      f"; use at least {min_font_size:.0f} so it reads at 390 px wide")
+            # A text is judged whole (named by its letters); other shapes one by one.
+            shapes = texts + [part for part in family if id(part) not in in_text and part.has_points()]
+            for part in shapes:
+                if self.cues and _visible(part) and part.get_bottom()[1] < band_top - 1e-6:
+                    what = part.text if isinstance(part, Text) else type(part).__name__
+                    raise LayoutError(f"{type(self).__name__}: {what!r} reaches y = {part.get_bottom()[1]:.2f}, into "
+                                      f"the caption band (below {band_top:.2f}) while a caption shows; move it up")
+
+
+def _visible(mob) -> bool:
+    if not isinstance(mob, VMobject):
+        return False  # value trackers and other invisible helpers
+    return mob.get_stroke_opacity() > 0 and mob.get_stroke_width() > 0 or mob.get_fill_opacity() > 0
+
+
+def node(text: str, radius: float = 0.42, color: str = "accent", size: float = 24) -> VGroup:
     """A labelled circle: an input or a neuron in a network diagram."""
     c = colors()
     ring = Circle(radius=radius, color=c[color], stroke_width=3).set_fill(c["surface"], opacity=1)

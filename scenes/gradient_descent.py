@@ -49,7 +49,7 @@ class GradientDescent(ThemedScene):
         for spec in RUNS:
             rec = load_record(spec["id"])
             s = rec["series"]
-            runs.append({**spec, "const": rec["constants"], "step": [int(v) for v in s["step"]],
+            runs.append({**spec, "const": rec["constants"], "facts": rec["facts"], "step": [int(v) for v in s["step"]],
                          "w": np.array(s["w"]), "loss": np.array(s["loss"]), "grad": np.array(s["grad"])})
         # The sweep varies only the rate: both records hold the same parabola.
         const = runs[0]["const"]
@@ -66,9 +66,10 @@ class GradientDescent(ThemedScene):
         l_tick = 2 if l_hi <= 12 else 5
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
         # x is w − w_lo so the L axis stands at the left edge, not through w = 0.
-        axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=7.2, y_length=5.3,
+        # Above the caption band (y < −2.4 stays empty while captions show).
+        axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=6.4, y_length=4.2,
                     axis_config=axis_style, x_axis_config={"include_ticks": False},
-                    y_axis_config={"include_ticks": False}).move_to([-2.85, -0.35, 0])
+                    y_axis_config={"include_ticks": False}).move_to([-3.3, 0.3, 0])
 
         def point(w: float, loss: float):
             return axes.c2p(w - w_lo, loss)
@@ -77,13 +78,13 @@ class GradientDescent(ThemedScene):
         for w in range(w_lo, w_hi + 1):
             mark = point(w, 0)
             ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
-            ticks.add(label(str(w).replace("-", "−"), size=18, color="muted").next_to(mark, DOWN, buff=0.16))
+            ticks.add(label(str(w).replace("-", "−"), size=24, color="muted").next_to(mark, DOWN, buff=0.14))
         for loss in range(0, l_hi + 1, l_tick):
             mark = point(w_lo, loss)
             ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
-            ticks.add(label(str(loss), size=18, color="muted").next_to(mark, LEFT, buff=0.16))
-        w_name = label("w", size=22, color="muted").next_to(axes.x_axis.get_right(), RIGHT, buff=0.2)
-        l_name = label("loss L(w)", size=20, color="muted").next_to(axes.y_axis.get_top(), UP, buff=0.15) \
+            ticks.add(label(str(loss), size=24, color="muted").next_to(mark, LEFT, buff=0.14))
+        w_name = label("w", size=24, color="muted").next_to(axes.x_axis.get_right(), RIGHT, buff=0.2)
+        l_name = label("loss L(w)", size=24, color="muted").next_to(axes.y_axis.get_top(), UP, buff=0.15) \
             .align_to(axes.y_axis, LEFT)
 
         # The parabola over the view, clipped where it leaves the top of the axes.
@@ -93,14 +94,14 @@ class GradientDescent(ThemedScene):
             [point(w, loss_at(w)) for w in ws])
         bottom = DashedLine(point(w_star, 0), point(w_star, l_hi * 0.55), color=c["muted"], stroke_width=2,
                             dash_length=0.1)
-        bottom_text = label(f"lowest loss\nat w* = {num(w_star, 2)}", size=17, color="muted") \
+        bottom_text = label(f"lowest loss\nat w* = {num(w_star, 2)}", size=24, color="muted") \
             .next_to(bottom.get_top(), UP, buff=0.1)
 
         title = label("Gradient descent on the loss parabola", size=30).to_corner(UL, buff=0.4)
 
         # ---------------------------------------------------------------- the readout panel
-        panel_left = axes.get_right()[0] + 0.75
-        rule = label("each step:  w ← w − lr × dL/dw", size=18, color="muted")
+        panel_left = axes.get_right()[0] + 0.7
+        rule = label("each step: w ← w − lr × dL/dw", size=24, color="muted")
         rule.move_to([panel_left, 2.75, 0], aligned_edge=LEFT)
 
         self.say(f"With b fixed at {num(const['b'], 2)}, the loss as a function of the weight w is a parabola.")
@@ -116,24 +117,22 @@ class GradientDescent(ThemedScene):
                 self.play(FadeOut(readout), path.animate.fade(0.3), run_time=0.6)
             readout, path = self.replay(run, point, loss_at, panel_left, rule if index == 0 else None)
             entry = VGroup(Dot(radius=0.08, color=c[run["token"]]),
-                           label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=18,
+                           label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=24,
                                  color=run["token"])).arrange(RIGHT, buff=0.15)
             legend.add(entry)
             legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([panel_left, -0.75, 0], aligned_edge=UL)
             self.play(FadeIn(entry), run_time=0.6)
 
-        # Closing comparison, counted from the records: how soon each run is near w*.
-        start_gap = abs(runs[0]["w"][0] - w_star)
-        near = 0.01 * start_gap
-        lines = [f"steps until w is within {num(near, 2)} of w*:"]
-        for run in runs:
-            close_at = next((run["step"][i] for i, w in enumerate(run["w"]) if abs(w - w_star) < near), None)
-            lines.append(f"  lr {rate(run['const']['lr'])}: {close_at}")
-        summary = label("\n".join(lines), size=18, color="text", line_spacing=0.8)
-        summary.next_to(legend, DOWN, buff=0.45, aligned_edge=LEFT)
-        self.say("Both reach the bottom. " + lines[0][0].upper() + lines[0][1:-1] + ": "
+        # Closing comparison, read from the records: the same settle count the lesson's
+        # prose states (first step from which w stays within the tolerance of w*).
+        tolerance = runs[0]["facts"]["settle_tolerance"]
+        lines = [f"settled within {tolerance:g} of w* after:"]
+        lines += [f"  lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in runs]
+        summary = label("\n".join(lines), size=24, color="text", line_spacing=0.8)
+        summary.move_to([panel_left, 2.05, 0], aligned_edge=UL)
+        self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: "
                  + ", ".join(line.strip() for line in lines[1:]) + ".")
-        self.play(FadeIn(summary))
+        self.play(FadeOut(readout), FadeIn(summary))
         self.wait(3.0)
 
     def replay(self, run: dict, point, loss_at, panel_left: float, rule) -> tuple[VGroup, VGroup]:
@@ -215,10 +214,10 @@ class GradientDescent(ThemedScene):
             group = VGroup()
             for r, (name, value) in enumerate(rows):
                 y = 1.35 - r * 0.5
-                group.add(label(name, size=22, color="muted", mono=True).move_to([panel_left, y, 0],
+                group.add(label(name, size=24, color="muted", mono=True).move_to([panel_left, y, 0],
                                                                                   aligned_edge=LEFT))
                 # right-aligned values keep the decimal points in one column
-                group.add(label(value, size=22, mono=True).move_to([panel_left + 3.3, y, 0], aligned_edge=RIGHT))
+                group.add(label(value, size=24, mono=True).move_to([panel_left + 3.3, y, 0], aligned_edge=RIGHT))
             texts[i] = group
             return group
 

@@ -39,14 +39,15 @@ class WatchTheFit(ThemedScene):
         data_y = np.concatenate([const["y_train"], const["y_val"], const["truth"]])
         y_lo, y_hi = math.floor(data_y.min() * 2 - 0.5) / 2, math.ceil(data_y.max() * 2 + 0.5) / 2
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
-        fit_axes = Axes(x_range=[-1, 1, 0.5], y_range=[y_lo, y_hi, 0.5], x_length=6.0, y_length=4.4,
-                        axis_config=axis_style).move_to([-3.6, -0.2, 0])
+        # Panels sit between the legend row and the caption band (kept free below y = −2.4).
+        fit_axes = Axes(x_range=[-1, 1, 0.5], y_range=[y_lo, y_hi, 0.5], x_length=6.0, y_length=3.5,
+                        axis_config=axis_style).move_to([-3.55, 0.1, 0])
         losses = np.concatenate([train_loss, val_loss])
         l_lo, l_hi = math.floor(math.log10(losses.min()) * 2) / 2, math.ceil(math.log10(losses.max()) * 2) / 2
         # y is log10(loss) - l_lo, so the axes cross at the bottom-left corner.
-        loss_axes = Axes(x_range=[0, log_epoch(epochs[-1]), 1], y_range=[0, l_hi - l_lo, 0.5], x_length=5.6,
-                         y_length=4.4, axis_config=axis_style, x_axis_config={"include_ticks": False},
-                         y_axis_config={"include_ticks": False}).move_to([3.85, -0.2, 0])
+        loss_axes = Axes(x_range=[0, log_epoch(epochs[-1]), 1], y_range=[0, l_hi - l_lo, 0.5], x_length=4.6,
+                         y_length=3.5, axis_config=axis_style, x_axis_config={"include_ticks": False},
+                         y_axis_config={"include_ticks": False}).move_to([3.5, 0.1, 0])
 
         def fit_point(x: float, y: float):
             return fit_axes.c2p(x, min(max(y, y_lo), y_hi))  # a wild early curve stays in its panel
@@ -59,16 +60,18 @@ class WatchTheFit(ThemedScene):
         for epoch in (10 ** k for k in range(0, 5) if 10 ** k <= epochs[-1]):
             mark = loss_axes.c2p(log_epoch(epoch), 0)
             ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
-            ticks.add(label(f"{epoch:g}", size=16, color="muted").next_to(mark, DOWN, buff=0.16))
+            ticks.add(label(f"{epoch:g}", size=24, color="muted").next_to(mark, DOWN, buff=0.14))
         for power in range(math.ceil(l_lo), math.floor(l_hi) + 1):
             mark = loss_axes.c2p(0, power - l_lo)
             ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
-            ticks.add(label(f"{10.0 ** power:g}", size=16, color="muted").next_to(mark, LEFT, buff=0.16))
+            ticks.add(label(f"{10.0 ** power:g}", size=24, color="muted").next_to(mark, LEFT, buff=0.14))
         for x in (-1, 0, 1):
-            ticks.add(label(f"{x}".replace("-", "−"), size=16, color="muted").next_to(fit_axes.c2p(x, y_lo), DOWN))
-        fit_title = label("the model's prediction", size=22).next_to(fit_axes, UP, buff=0.2).align_to(fit_axes, LEFT)
-        loss_title = label("loss (log scale)", size=22).next_to(loss_axes, UP, buff=0.2).align_to(loss_axes, LEFT)
-        epoch_axis_name = label("epoch", size=16, color="muted").next_to(loss_axes.x_axis, DOWN, buff=0.45)
+            ticks.add(label(f"{x}".replace("-", "−"), size=24, color="muted")
+                      .next_to(fit_axes.c2p(x, y_lo), DOWN, buff=0.14))
+        fit_title = label("the model's prediction", size=24).next_to(fit_axes, UP, buff=0.2).align_to(fit_axes, LEFT)
+        loss_title = label("loss (log scale)", size=24).next_to(loss_axes, UP, buff=0.2).align_to(loss_axes, LEFT)
+        # Beside the axis's end, not under its ticks: below them is the caption band.
+        epoch_axis_name = label("epoch", size=24, color="muted").next_to(loss_axes.x_axis, RIGHT, buff=0.15)
 
         title = label("Watch the model find the function", size=30).to_corner(UL, buff=0.4)
         truth = DashedVMobject(VMobject(stroke_color=c["truth"], stroke_width=4).set_points_smoothly(
@@ -78,10 +81,9 @@ class WatchTheFit(ThemedScene):
         val_rings = VGroup(*[Circle(radius=0.065, color=c["validation"], stroke_width=3).move_to(fit_point(x, y))
                              for x, y in zip(const["x_val"], const["y_val"])])
         # One legend for both panels: a series keeps its colour in each.
-        legend = self.legend([("dot", "train", "training points and loss"),
-                              ("ring", "validation", "validation points and loss"),
+        legend = self.legend([("dot", "train", "training"), ("ring", "validation", "validation"),
                               ("dash", "truth", "true function"), ("line", "model", "model")])
-        legend.to_edge(DOWN, buff=0.3)
+        legend.next_to(title, DOWN, buff=0.25).align_to(title, LEFT)
 
         self.say("Training points (filled), validation points (rings), the true function (dashed).")
         self.play(FadeIn(title), Create(fit_axes), FadeIn(fit_title), FadeIn(legend))
@@ -133,7 +135,7 @@ class WatchTheFit(ThemedScene):
         marker = DashedLine(loss_axes.c2p(log_epoch(best_epoch), 0), loss_axes.c2p(log_epoch(best_epoch), l_hi - l_lo),
                             color=c["highlight"], stroke_width=2.5, dash_length=0.1)
         best_dot = Dot(loss_point(best_epoch, val_loss[best]), radius=0.08, color=c["highlight"])
-        best_text = label(f"best validation\nepoch {best_epoch}", size=18, color="highlight")
+        best_text = label(f"best validation\nepoch {best_epoch}", size=24, color="highlight")
         best_text.next_to(marker.get_top(), RIGHT, buff=0.15).shift(0.3 * DOWN)
         overshoot = best_text.get_right()[0] - (loss_axes.get_right()[0] + 0.2)
         if overshoot > 0:  # a late best epoch: keep the label on screen, left of the line
@@ -143,7 +145,7 @@ class WatchTheFit(ThemedScene):
         self.wait(2.5)
 
         # After it: training loss keeps falling while validation loss rises.
-        self.say("From here the training loss keeps falling but the validation loss rises: "
+        self.say("From here the training loss goes on down, with spikes, while the validation loss rises: "
                  "the curve bends to fit the noise.")
         self.play(progress.animate.set_value(len(steps) - 1), run_time=SWEEP_SECONDS * (1 - share), rate_func=linear)
         self.wait(3.5)
@@ -161,8 +163,8 @@ class WatchTheFit(ThemedScene):
                 glyph = DashedLine(ORIGIN_LEFT, ORIGIN_RIGHT, color=c[token], stroke_width=4, dash_length=0.08)
             else:
                 glyph = Line(ORIGIN_LEFT, ORIGIN_RIGHT, color=c[token], stroke_width=4)
-            entries.add(VGroup(glyph, label(text, size=16, color="muted")).arrange(RIGHT, buff=0.12))
-        return entries.arrange(RIGHT, buff=0.35)
+            entries.add(VGroup(glyph, label(text, size=24, color="muted")).arrange(RIGHT, buff=0.12))
+        return entries.arrange(RIGHT, buff=0.4)
 
 
 ORIGIN_LEFT, ORIGIN_RIGHT = np.array([-0.2, 0, 0]), np.array([0.2, 0, 0])

@@ -172,6 +172,46 @@ def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_record
     assert not list((tmp_path / "cache" / "render").glob("crash-*/*"))  # nothing half-made is kept
 
 
+@pytest.mark.parametrize("body, problem", [
+    ("""self.say("A caption."); self.play(FadeIn(label("low", size=30).move_to([0, -3.5, 0])))""",
+     r"'low' reaches y = -3\.\d+, into the caption band"),
+    ("""self.play(FadeIn(label("tiny", size=16)))""", r"text 'tiny' is font_size 16; use at least 23"),
+    ("""self.say("A caption that goes on " * 8)""", r"characters; keep it under"),
+])
+def test_a_scene_that_breaks_the_caption_layout_fails_its_render(scenes_dir, tmp_path, fake_records, body, problem):
+    """Content in the caption band while a caption shows, or text too small for a phone, stops the render."""
+    write_scene(scenes_dir, "cramped.py", f"""
+        from manim import FadeIn
+        from common import ThemedScene, label
+        SCENE = "Cramped"
+        RECORDS = []
+        class Cramped(ThemedScene):
+            def construct(self):
+                {body}
+        """)
+    with pytest.raises(BuildError, match=problem) as caught:
+        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft",
+                      only={"cramped"})
+    assert "scenes/cramped.py" in caught.value.one_line()
+
+
+def test_content_above_the_band_or_before_any_caption_renders(scenes_dir, tmp_path, fake_records):
+    write_scene(scenes_dir, "roomy.py", """
+        from manim import FadeIn
+        from common import ThemedScene, label
+        SCENE = "Roomy"
+        RECORDS = []
+        class Roomy(ThemedScene):
+            def construct(self):
+                self.play(FadeIn(label("no caption yet", size=24).move_to([0, -3.5, 0])), run_time=0.2)
+                self.clear()
+                self.say("Now a caption.")
+                self.play(FadeIn(label("high enough", size=24).move_to([0, -2.2, 0])), run_time=0.2)
+        """)
+    render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft",
+                  only={"roomy"})
+
+
 def test_webvtt_cues_run_until_the_next():
     text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
     assert text.startswith("WEBVTT\n\n")

@@ -301,3 +301,215 @@ def missing_link(p: Path) -> str:
 def test_bad_input_is_one_line_naming_file_and_line(good_project, tmp_path, breakage):
     project, _ = break_and_build(good_project, tmp_path, breakage)
     assert not leftovers(project / "build")
+
+
+# --------------------------------------------------------------------------- nothing outside a lesson
+def symlink_to_a_secret(p: Path) -> str:
+    """An unreferenced link in a lesson folder must not publish what it points to."""
+    secret = p.parent / "secret.txt"
+    secret.write_text("password")
+    (p / LESSON / "leak.pdf").symlink_to(secret)
+    return rf"{LESSON}/leak\.pdf: is a symbolic link or not a regular file; only regular files inside the lesson"
+
+
+def symlinked_image_folder(p: Path) -> str:
+    (p.parent / "elsewhere").mkdir()
+    (p.parent / "elsewhere" / "x.png").write_bytes(b"\x89PNG")
+    (p / LESSON / "images").symlink_to(p.parent / "elsewhere")
+    return rf"{LESSON}/images: is a symbolic link"
+
+
+def run_saves_a_link(p: Path) -> str:
+    edit(p / LESSON / "experiments.py", "    rec.fact(final_val_loss",
+         "    import os; os.symlink('/etc/hostname', rec.artifact('weights.pt'))\n    rec.fact(final_val_loss")
+    return rf"{LESSON}/experiments\.py: run 'tiny' saved 'weights\.pt', which is not a regular file"
+
+
+@pytest.mark.parametrize("breakage", [symlink_to_a_secret, symlinked_image_folder, run_saves_a_link])
+def test_links_are_refused_and_files_are_copied(good_project, tmp_path, breakage):
+    project, _ = break_and_build(good_project, tmp_path, breakage)
+    site = (project / "build" / "site").resolve()
+    assert not any(p.is_symlink() for p in site.rglob("*"))
+    assert "password" not in "".join(p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_published_files_share_nothing_with_the_cache(good_project):
+    """Copies, not hard links: damage to the cache (or content) can never reach the live site."""
+    site = (good_project / "build" / "site").resolve()
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".mp4" for p in files) and any(p.name.endswith(".json") for p in files)
+    shared = [str(p) for p in files if p.stat().st_nlink > 1 or p.is_symlink()]
+    assert not shared, shared
+
+
+# --------------------------------------------------------------------------- the cache checks itself
+def only_entry(cache: Path, stage: str) -> Path:
+    entries = [p for p in cache.glob(f"{stage}/*/*") if p.is_dir() and (p / "entry.json").is_file()]
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+@pytest.mark.parametrize("stage, damage, redone", [
+    ("export", lambda entry: truncate(entry / "data.json"), "[export]"),
+    ("runs", lambda entry: truncate(entry / "tiny.json"), "[train] tiny"),
+    ("export", lambda entry: (entry / "figure-dark.png").unlink(), "[export]"),
+])
+def test_a_damaged_cache_entry_is_rebuilt_with_a_warning(good_project, tmp_path, stage, damage, redone):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    site = project / "build" / "site"
+    published = {p.name: p.read_bytes() for p in site.resolve().rglob("*") if p.suffix in (".json", ".png")}
+    entry = only_entry(project / "build" / "cache", stage)
+    damage(entry)
+    # An edit to the prose makes the site be published again, from the repaired entry.
+    edit(project / LESSON / "lesson.md", "## The formula", "## The formula, again")
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.split("\n") if line.startswith("warning:")]
+    assert len(warnings) == 1 and re.fullmatch(
+        rf"warning: cache entry {stage}/{SLUG}\S* is damaged \(.+\); rebuilding it", warnings[0]), result.stderr
+    assert redone in result.stderr, result.stderr
+    after = {p.name: p.read_bytes() for p in site.resolve().rglob("*") if p.suffix in (".json", ".png")}
+    assert after == published
+    assert only_entry(project / "build" / "cache", stage).name == entry.name
+    again = cli(project, "build", "--quality", "draft")
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+
+
+def test_leftovers_of_killed_builds_go_even_when_there_is_nothing_to_do(good_project, tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    out = project / "build"
+    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999").mkdir()
+    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999" / "tiny.json").write_text("{")
+    (out / ".staging-99999").mkdir()
+    assert leftovers(out)
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    assert "nothing to do" in result.stderr
+    assert not leftovers(out), leftovers(out)
+
+
+# --------------------------------------------------------------------------- time limits
+def run_over_its_time_limit(p: Path) -> str:
+    path = p / LESSON / "experiments.py"
+    path.write_text(path.read_text() + "\n\n@run(seed=0, timeout=0.5)\ndef slow(rec, *, seed: int) -> None:\n"
+                    "    import time\n    time.sleep(60)\n")
+    n = line_of(path, "timeout=0.5")
+    return rf"{LESSON}/experiments\.py:{n}: run 'slow' did not finish within its 0\.5 s time limit; .*@run\(timeout="
+
+
+def run_with_a_bad_time_limit(p: Path) -> str:
+    edit(p / LESSON / "experiments.py", "@run(seed=0, epochs=", "@run(seed=0, timeout=-1, epochs=")
+    return rf"{LESSON}/experiments\.py:\d+: run 'tiny': timeout -1 is not a number of seconds"
+
+
+def scene_over_its_time_limit(p: Path) -> str:
+    edit(p / "scenes" / "tiny_dot.py", "\nclass TinyDot", "\nTIMEOUT = 0.2\n\n\nclass TinyDot")
+    return r"scenes/tiny_dot\.py: scene 'tiny-dot' \((light|dark)\) did not finish rendering within its 0\.2 s " \
+           r"time limit; .*TIMEOUT = SECONDS"
+
+
+def scene_with_a_bad_time_limit(p: Path) -> str:
+    edit(p / "scenes" / "tiny_dot.py", "\nclass TinyDot", "\nTIMEOUT = 'long'\n\n\nclass TinyDot")
+    n = line_of(p / "scenes" / "tiny_dot.py", "TIMEOUT =")
+    return rf"scenes/tiny_dot\.py:{n}: scene 'tiny-dot': timeout 'long' is not a number of seconds"
+
+
+@pytest.mark.parametrize("breakage", [run_over_its_time_limit, run_with_a_bad_time_limit, scene_over_its_time_limit,
+                                      scene_with_a_bad_time_limit])
+def test_runs_and_scenes_have_time_limits(good_project, tmp_path, breakage):
+    project, _ = break_and_build(good_project, tmp_path, breakage)
+    assert not leftovers(project / "build")
+
+
+# --------------------------------------------------------------------------- no process outlives its build
+SLOW_RUNS = """
+
+@run(seed=0)
+def slow_a(rec, *, seed: int) -> None:
+    import time
+    for step in range(1200):  # a minute, in small steps like a training loop
+        time.sleep(0.05)
+    rec.fact(steps=step)
+
+
+@run(seed=1)
+def slow_b(rec, *, seed: int) -> None:
+    import time
+    for step in range(1200):
+        time.sleep(0.05)
+    rec.fact(steps=step)
+"""
+
+
+def session_processes(session: int) -> list[str]:
+    """'pid command' of every live process in a session (the build was started as its leader)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            found.append(f"{stat.parent.name} {text.split('(', 1)[1].rsplit(')', 1)[0]}")
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_a_build_stopped_while_training_leaves_no_process(tmp_path, signum):
+    """The signal goes to the build process alone, not its group: its workers must follow it."""
+    project = robust_project(tmp_path / "p")
+    path = project / LESSON / "experiments.py"
+    path.write_text(path.read_text() + SLOW_RUNS)
+    log = tmp_path / "build.log"
+    proc = start_build(project, log)
+    wait_for(lambda: any(project.glob("build/cache/runs/*/.tmp-*")) and len(session_processes(proc.pid)) >= 3,
+             proc, "the workers were training")
+    time.sleep(1)  # well inside the runs
+    os.kill(proc.pid, signum)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"the build did not stop within 20 s of signal {signum}")
+    deadline = time.monotonic() + 10
+    while session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = session_processes(proc.pid)
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not left, f"processes outlived the build: {left}"
+    if signum == signal.SIGINT:  # Ctrl-C: one line, no worker's traceback
+        assert proc.returncode == 130
+        lines = [line for line in log.read_text().strip().split("\n") if line and not line.startswith("[")]
+        assert lines == ["error: interrupted; the previous site is untouched"], log.read_text()
+    # The lock went with the build: the next build may take it.
+    import fcntl
+
+    with open(project / "build" / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_clean_waits_for_no_build_and_keeps_the_lock(tmp_path):
+    project = robust_project(tmp_path / "p")
+    path = project / LESSON / "experiments.py"
+    path.write_text(path.read_text().replace("epochs=2000,", "epochs=30,") + SLOW_RUNS.replace("1200", "100"))
+    out = project / "build"
+    log = tmp_path / "build.log"
+    proc = start_build(project, log)
+    wait_for(lambda: any(out.glob("cache/runs/*/.tmp-*")), proc, "the build was training")
+    result = cli(project, "clean")
+    assert result.returncode != 0
+    assert result.stderr.strip().split("\n") == [
+        f"error: {out / '.lock'}: another build is running (pid {proc.pid}); wait for it to finish, then build again"]
+    assert proc.wait(timeout=300) == 0, log.read_text()
+    assert (out / "site" / SLUG / "index.html").is_file()
+    result = cli(project, "clean")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in out.iterdir()] == [".lock"]

@@ -1,6 +1,7 @@
 """`make serve`: byte ranges (so videos seek) and the reload endpoint."""
 from __future__ import annotations
 
+import re
 import threading
 import urllib.request
 
@@ -35,3 +36,73 @@ def test_ranges_and_reload(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --------------------------------------------------------------------------- a hostile client
+def raw(port: int, data: bytes) -> bytes:
+    """Send bytes as they are and return the whole answer (the server closes after an error)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_bad_requests_get_a_status_and_the_server_keeps_serving(tmp_path):
+    video = bytes(range(256)) * 40
+    (tmp_path / "video.mp4").write_bytes(video)
+    server = make_server(tmp_path, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        cases = [
+            (b"GET /video.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=" + b"9" * 5000 + b"-\r\nConnection: close\r\n\r\n",
+             200),                                                      # a range too long to read: ignored
+            (b"GET /video.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=5-2\r\nConnection: close\r\n\r\n", 200),
+            (b"GET /video.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=20000-\r\nConnection: close\r\n\r\n", 416),
+            (b"GET /vid%00eo.mp4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400),
+            (b"NOT A REQUEST LINE AT ALL\r\n\r\n", 400),
+            (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"b" * 70000 + b"\r\n\r\n", 431),
+        ]
+        for request_bytes, expected in cases:
+            answer = raw(port, request_bytes)
+            assert answer, f"the connection was dropped for {request_bytes[:60]!r}"
+            assert status_of(answer) == expected, (request_bytes[:60], answer[:200])
+            if expected == 200:
+                assert answer.endswith(video)
+            # ...and a good request right after still works.
+            assert request(f"{base}/video.mp4", {"Range": "bytes=0-9"})[2] == video[:10]
+        assert server.request_queue_size >= 64, "a burst of requests would wait for accept()"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_busy_or_impossible_port_is_one_line(tmp_path):
+    import socket
+
+    from tests.helpers import cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for args, pattern in [
+            (("--port", str(port)), rf"error: --port: cannot listen on 127\.0\.0\.1:{port} \(.+\); stop what is using"),
+            (("--port", "70000"), r"error: --port: port 70000 is out of range; use a number from 1 to 65535"),
+            (("--port", "-1"), r"error: --port: port -1 is out of range"),
+        ]:
+            result = cli(tmp_path, "serve", "--no-watch", *args)
+            assert result.returncode == 1
+            lines = result.stderr.strip().split("\n")
+            assert len(lines) == 1 and re.fullmatch(pattern + ".*", lines[0]), result.stderr
+            assert not (tmp_path / "build").exists(), "nothing is built when the server cannot start"

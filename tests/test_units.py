@@ -172,3 +172,48 @@ def test_widget_arguments_with_fixed_choices_are_checked(tmp_path):
     bad = parse_embed("widget", "layer-playground activation=relux", tmp_path / "lesson.md", 5, None)
     with pytest.raises(BuildError, match=r"activation=relux is not one it knows; use one of: identity, relu"):
         check_embed(bad, tmp_path / "lesson.md", set(), widgets, tmp_path)
+
+
+def _lesson_with_front_matter(tmp_path: Path, front: str) -> Path:
+    folder = tmp_path / "content" / "01-a-lesson"
+    folder.mkdir(parents=True)
+    (folder / "lesson.md").write_text(f"---\ntitle: A\nsummary: B\n{front}---\n\nBody.\n")
+    return folder
+
+
+def test_learn_and_next_reasons_are_read_from_front_matter(tmp_path):
+    from generator.lessons import load_lesson
+
+    folder = _lesson_with_front_matter(tmp_path, 'learn:\n  - one thing\n  - another\nnext:\n'
+                                                 '  - lesson: "02"\n    why: Because.\n  - 5\n')
+    lesson = load_lesson(folder, tmp_path)
+    assert lesson.meta["learn"] == ["one thing", "another"]
+    assert lesson.meta["next"] == ["02", "05"]
+    assert lesson.meta["next_reasons"] == {"02": "Because."}
+
+
+@pytest.mark.parametrize("front, message", [
+    ("next:\n  - {lesson: '02', because: x}\n", r"lesson\.md:4: 'next' entry .* is malformed"),
+    ("learn:\n  - 3\n", r"lesson\.md:4: every 'learn' item must be a non-empty string"),
+    ("learn: one thing\n", r"lesson\.md:4: front-matter key 'learn' must be a list"),
+])
+def test_bad_learn_or_next_names_the_line(tmp_path, front, message):
+    from generator.lessons import load_lesson
+
+    folder = _lesson_with_front_matter(tmp_path, front)
+    with pytest.raises(BuildError, match=message):
+        load_lesson(folder, tmp_path)
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), float("inf")])
+def test_a_fact_that_is_not_a_number_is_refused(value):
+    import markdown
+
+    from generator.markdown_ext import FactError, FactExtension
+
+    md = markdown.Markdown(extensions=[FactExtension(lambda run, fact: value)])
+    with pytest.raises(FactError) as caught:
+        md.convert("It took [[run.steps]] steps.")
+    assert caught.value.token == "[[run.steps]]" and "not a number the prose can state" in caught.value.problem
+    ok = markdown.Markdown(extensions=[FactExtension(lambda run, fact: 4)])
+    assert ">4</span>" in ok.convert("It took [[run.steps]] steps.")
