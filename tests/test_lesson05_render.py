@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSON = "05-physics-informed-networks"
 SCENES = sorted((ROOT / "content" / LESSON / "scenes").glob("*.py"))
 WIDTH, HEIGHT = 854, 480
-BAND = 0.12  # the bottom share of the frame that captions cover
+BAND = 0.2   # the bottom share of the frame that captions cover (scenes/common.py CAPTION_BAND)
 
 
 @pytest.fixture(scope="module")

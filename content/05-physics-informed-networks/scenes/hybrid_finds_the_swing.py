@@ -31,7 +31,7 @@ class HybridFindsTheSwing(ThemedScene):
                                                (hybrid, "data and physics", "model")]):
             axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=6.0, y_length=3.4,
                         axis_config={"color": c["muted"], "include_tip": False, "stroke_width": 2})
-            axes.move_to([-3.5 + 7.0 * i, 0.15, 0])
+            axes.move_to([-3.5 + 7.0 * i, 0.45, 0])
             window = Rectangle(width=axes.c2p(const["data_end"], 0)[0] - axes.c2p(0, 0)[0], height=3.4,
                                stroke_width=0, fill_color=c["surface"], fill_opacity=1)
             window.align_to(axes, LEFT).align_to(axes, DOWN)
