@@ -15,6 +15,18 @@ function resultItem(data) {
   return item;
 }
 
+// Pagefind answers an unknown word with the longest prefix of it that it has indexed, so
+// "photosynthesis" would find a lone "p" from an equation. A result is kept only if a word
+// it marks shares its first four letters (all of them, for a shorter word) with the query.
+function closeMatch(query, excerpt) {
+  const asked = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const marked = [...excerpt.matchAll(/<mark>(.*?)<\/mark>/g)].map((m) => m[1].toLowerCase());
+  return asked.some((word) => {
+    const head = word.slice(0, Math.min(4, word.length));
+    return marked.some((mark) => mark.startsWith(head));
+  });
+}
+
 export async function setUpSearch() {
   const form = document.querySelector(".search-form");
   const input = form.querySelector("input");
@@ -37,11 +49,12 @@ export async function setUpSearch() {
     }
     const search = await pagefind.debouncedSearch(query, {}, 200);
     if (search === null || asked !== latest) return;  // a newer query replaced this one
-    const found = await Promise.all(search.results.slice(0, 10).map((r) => r.data()));
+    const loaded = await Promise.all(search.results.slice(0, 10).map((r) => r.data()));
     if (asked !== latest) return;
+    const found = loaded.filter((data) => closeMatch(query, data.excerpt));
     list.replaceChildren(...found.map(resultItem));
     status.textContent = found.length === 0 ? `No lesson mentions “${query}”.`
-      : `${search.results.length} lesson${search.results.length === 1 ? "" : "s"} found.`;
+      : `${found.length} lesson${found.length === 1 ? "" : "s"} found.`;
   };
   input.addEventListener("input", run);
   const asked = new URLSearchParams(location.search).get("q");
