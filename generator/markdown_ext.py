@@ -97,7 +97,7 @@ class FactError(ValueError):
 
 
 class InlineFact(InlineProcessor):
-    """`[[overfit.best_epoch]]` or `[[overfit.best_val_loss:.3f]]`: a number from a run's record."""
+    """`[[run.best_epoch]]` or `[[run.best_val_loss:.3f]]`: a number from a run's record."""
 
     def __init__(self, pattern: str, md: Markdown, lookup: Callable[[str, str], object]):
         super().__init__(pattern, md)
@@ -168,7 +168,7 @@ class EmbedExtension(Extension):
 
 
 def heading_text_to_id(value: str, separator: str = "-") -> str:
-    """Stable, readable anchors: 'The loss landscape' -> 'the-loss-landscape'."""
+    """Stable, readable anchors: 'Reading a curve' -> 'reading-a-curve'."""
     value = re.sub(r"<[^>]+>", "", value)
     value = re.sub(r"[^\w\s-]", "", value.lower()).strip()
     return re.sub(r"[\s_-]+", separator, value)
