@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest
+from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, location
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
@@ -111,24 +112,8 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
     """Parse a scene file's declarations without importing it, and check that every
     load_record("...") with a literal name loads a record RECORDS lists."""
     name = scene_name(path)
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except SyntaxError as exc:
-        raise BuildError(location(path, exc.lineno, root), f"scene '{name}' has a syntax error: {exc.msg}",
-                         "fix the Python") from None
-    constants: dict[str, tuple[object, int]] = {}
-    classes = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            classes.add(node.name)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            target = node.targets[0].id
-            if target in ("SCENE", "RECORDS", "TIMEOUT"):
-                try:
-                    constants[target] = (ast.literal_eval(node.value), node.lineno)
-                except ValueError:
-                    raise BuildError(location(path, node.lineno, root), f"scene '{name}': {target} must be a literal",
-                                     'write it as SCENE = "ClassName" or RECORDS = ["lesson/run"]') from None
+    tree, constants, classes = read_declarations(path, ("SCENE", "RECORDS", "TIMEOUT"), f"scene '{name}'", root,
+                                                 'write it as SCENE = "ClassName" or RECORDS = ["lesson/run"]')
     if "SCENE" not in constants:
         raise BuildError(location(path, None, root), f"scene '{name}' does not say which class to render",
                          'add SCENE = "ClassName" at the top of the file')

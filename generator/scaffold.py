@@ -44,7 +44,7 @@ def new_lesson(root: Path, name: str, title: str) -> Path:
         if series.is_file() else []
     if any(isinstance(p, dict) and str(p.get("number", "")).zfill(2) == number for p in planned):
         raise BuildError(location(series, None, root), f"lesson {number} is listed under 'planned'",
-                         f"remove that entry first: a written lesson is no longer planned")
+                         "remove that entry first: a written lesson is no longer planned")
     source = scaffold_folder(root)
     if not source.is_dir():
         raise BuildError(location(source, None, root), "the scaffold folder is missing",

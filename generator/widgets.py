@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, location
 
 WIDGET_FILES = ("widget.py", "widget.js", "widget.css")
@@ -128,24 +129,8 @@ def read_widget(folder: Path, root: Path, lesson: str | None = None) -> Widget:
         if not (folder / required).is_file():
             raise BuildError(location(folder / required, None, root), f"widget '{folder.name}' has no {required}",
                              "every widget folder needs widget.py and widget.js")
-    try:
-        tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
-    except SyntaxError as exc:
-        raise BuildError(location(source, exc.lineno, root), f"widget '{folder.name}': syntax error: {exc.msg}",
-                         "fix the Python") from None
-    values: dict[str, tuple[Any, int]] = {}
-    functions = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            functions.add(node.name)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and node.targets[0].id in ("ARGS", "DATA"):
-            try:
-                values[node.targets[0].id] = (ast.literal_eval(node.value), node.lineno)
-            except ValueError:
-                raise BuildError(location(source, node.lineno, root),
-                                 f"widget '{folder.name}': {node.targets[0].id} must be a literal",
-                                 "write it out as a dict of strings, lists and numbers") from None
+    tree, values, functions = read_declarations(source, ("ARGS", "DATA"), f"widget '{folder.name}'", root,
+                                             "write it out as a dict of strings, lists and numbers")
     for name in ("ARGS", "DATA"):
         if name not in values:
             raise BuildError(location(source, None, root), f"widget '{folder.name}' does not declare {name}",
