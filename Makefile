@@ -29,8 +29,10 @@ test: test-setup
 serve: setup
 	$(PY) -m generator serve
 
+# Through the CLI, which takes the build lock: it refuses while a build runs. Without a
+# .venv no build can be running, so a plain delete is safe.
 clean:
-	rm -rf build
+	@if [ -x $(PY) ]; then $(PY) -m generator clean; else rm -rf build; fi
 
 # While writing lesson N (e.g. make lesson N=05): only its runs, videos and page, at draft
 # quality, into the site the last full build published. `make draft N=05` renders no video.
