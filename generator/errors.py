@@ -43,3 +43,22 @@ def did_you_mean(name: str, options) -> str:
 
     close = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def line_in(exc: BaseException, file: Path | str) -> int | None:
+    """The deepest line of `file` in the exception's traceback: where the author's code failed."""
+    import traceback
+
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == Path(file).resolve():
+            line = frame.lineno
+    return line
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to the project root when it lies inside it, for labels and messages."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest, write_atomic
-from generator.errors import BuildError, location
+from generator.errors import BuildError, line_in, location, relative
 from generator.lessons import Embed, Lesson
 from generator.theme import THEMES, matplotlib_style, palette_fingerprint, tokens
 from generator.widgets import Widget, catalogue, check_data, check_embed
@@ -68,7 +68,7 @@ def check_lesson_widgets(lesson: Lesson, run_names: set[str], root: Path) -> dic
 
 def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path], root: Path) -> dict[str, str]:
     """Exactly what one embed's outputs depend on."""
-    inputs = {f"widget:{_relative(p, root)}": file_digest(p) for p in widget.files()}
+    inputs = {f"widget:{relative(p, root)}": file_digest(p) for p in widget.files()}
     for module in widget.shared_imports(GENERATOR_DIR):
         inputs[f"generator/{module.name}"] = file_digest(module)
     inputs |= {f"record:{r}": file_digest(records[r]) for r in widget.runs_of(args)}
@@ -158,19 +158,10 @@ def _call(widget: Widget, function: str, where: str, fn, *args):
     except BuildError:
         raise
     except Exception as exc:
-        from generator.training import _line_in
-
-        line = _line_in(exc, str(widget.source))
+        line = line_in(exc, str(widget.source))
         at = f"{widget.source.parent.name}/widget.py" + (f":{line}" if line else "")
         raise BuildError(where, f"widget '{widget.name}' {function}() raised {type(exc).__name__}: {exc} "
                          f"(at {at})", "fix the widget") from None
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _version(package: str) -> str:

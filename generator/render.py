@@ -41,7 +41,7 @@ from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
-from generator.errors import BuildError, did_you_mean, location
+from generator.errors import BuildError, did_you_mean, line_in, location, relative
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
@@ -159,18 +159,11 @@ def check_records(scene: SceneSource, records: dict[str, Path], root: Path) -> N
                              f"name one of the recorded runs ({known}) as 'lesson-slug/run'")
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
-
-
 def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quality: str, root: Path) -> dict[str, str]:
     """Exactly what one (scene, theme) video depends on."""
-    inputs = {_relative(scene.path, root): file_digest(scene.path)}
+    inputs = {relative(scene.path, root): file_digest(scene.path)}
     for dep in scene.deps:
-        inputs[_relative(dep, root)] = file_digest(dep)
+        inputs[relative(dep, root)] = file_digest(dep)
     for run_id in scene.records:
         inputs[f"record:{run_id}"] = file_digest(records[run_id])
     # Only this theme's colours: retinting the dark palette leaves light videos alone.
@@ -306,7 +299,7 @@ def _render_job(job: dict) -> dict:
         return {"error": (exc.where, exc.problem, exc.fix)}
     except Exception as exc:  # the author's scene failed: point at their line
         path = Path(job["path"])
-        line = _deepest_line(exc, path)
+        line = line_in(exc, path)
         detail = f"{type(exc).__name__}: {exc}"
         helper = _deepest_frame_in(exc, path.parent)
         if helper and Path(helper[0]).resolve() != path.resolve():
@@ -315,16 +308,6 @@ def _render_job(job: dict) -> dict:
         return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
                           "fix the scene and rebuild")}
     return {"seconds": time.perf_counter() - started}
-
-
-def _deepest_line(exc: BaseException, file: Path) -> int | None:
-    import traceback
-
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve() == file.resolve():
-            line = frame.lineno
-    return line
 
 
 def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | None:

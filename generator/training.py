@@ -26,7 +26,6 @@ import json
 import math
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache import Cache, file_digest, write_atomic
-from generator.errors import BuildError, location
+from generator.errors import BuildError, line_in, location
 from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
 
 RECORD_SCHEMA = "run-record/1"
@@ -279,20 +278,11 @@ def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
     except BuildError:
         raise
     except Exception as exc:  # an author's code failed: point at their line
-        line = _line_in(exc, spec.file) or spec.line
+        line = line_in(exc, spec.file) or spec.line
         raise BuildError(location(spec.file, line, root),
                          f"run '{spec.name}' raised {type(exc).__name__}: {exc}",
                          "fix the experiment and rebuild") from None
     return rec.as_record(spec, seed)
-
-
-def _line_in(exc: BaseException, file: str) -> int | None:
-    """The deepest line of `file` in the exception's traceback."""
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve() == Path(file).resolve():
-            line = frame.lineno
-    return line
 
 
 # --------------------------------------------------------------------------- loading experiments
@@ -334,7 +324,7 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     except SyntaxError as exc:
         raise BuildError(location(path, exc.lineno, root), f"syntax error: {exc.msg}", "fix the Python") from None
     except Exception as exc:
-        line = _line_in(exc, str(path))
+        line = line_in(exc, str(path))
         raise BuildError(location(path, line, root), f"importing experiments raised {type(exc).__name__}: {exc}",
                          "fix the module so it imports cleanly") from None
     finally:

@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from generator.declarations import read_declarations
-from generator.errors import BuildError, did_you_mean, location
+from generator.errors import BuildError, did_you_mean, line_in, location
 
 WIDGET_FILES = ("widget.py", "widget.js", "widget.css")
 ARG_TYPES = {
@@ -214,9 +214,7 @@ def _import(widget: Widget) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        from generator.training import _line_in
-
-        raise BuildError(location(widget.source, _line_in(exc, str(widget.source)), None),
+        raise BuildError(location(widget.source, line_in(exc, str(widget.source)), None),
                          f"importing widget '{widget.name}' raised {type(exc).__name__}: {exc}",
                          "fix widget.py so it imports cleanly") from None
     return module
