@@ -23,8 +23,9 @@ TEST_PKGS    := chromium default-jre-headless $(if $(shell command -v npm),,node
 site: setup
 	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH) --site-url "$(SITE_URL)"
 
+# make test N=03 runs only lesson 03's own tests (content/03-*/tests/).
 test: test-setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(if $(N),$(wildcard content/$(N)-*/tests))
 
 serve: setup
 	$(PY) -m generator serve

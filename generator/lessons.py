@@ -217,6 +217,9 @@ def lesson_asset_files(folder_path: Path, root: Path) -> list[Path]:
     """
     found = []
     for folder, subfolders, files in os.walk(folder_path):  # os.walk lists a linked folder, never enters it
+        if Path(folder) == folder_path:
+            # A lesson's tests (and Python's caches) are the lesson's, never the reader's.
+            subfolders[:] = [name for name in subfolders if name not in ("tests", "__pycache__")]
         for name in sorted(subfolders + files):
             path = Path(folder) / name
             published = name in files and path.suffix.lower() in LESSON_ASSET_SUFFIXES

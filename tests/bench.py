@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.conftest import copy_project  # noqa: E402
+from tests.plugin import copy_project  # noqa: E402
 
 LESSON = "01-why-the-weights-move"
 
@@ -41,7 +41,7 @@ def page_bytes_gzip(site: Path, lesson: str) -> dict[str, int]:
     gzipped as a server would send it, images as they are. Videos are left out."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer
+    from tests.plugin import CHROMIUM, CHROMIUM_ARGS, SiteServer
 
     server = SiteServer(site, "/")
     sizes: dict[str, int] = {}
@@ -96,7 +96,7 @@ def widget_redraw_p95_ms(site: Path) -> dict[str, float]:
     """p95 of a slider redraw over 100 moves, per widget, in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer
+    from tests.plugin import CHROMIUM, CHROMIUM_ARGS, SiteServer
 
     server = SiteServer(site, "/repo/")
     results = {}

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
+from tests.plugin import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
 
 VIEWPORTS = {1280: 800, 390: 844}
 THEMES = ("light", "dark")

@@ -23,7 +23,7 @@ BAND = 0.2   # the bottom share of the frame that captions cover (scenes/common.
 @pytest.fixture(scope="module")
 def rendered(built_site, built_records):
     """The lesson's scenes as the session build rendered them (the cache hands them back)."""
-    from tests.conftest import TEST_CACHE
+    from tests.plugin import TEST_CACHE
 
     scenes = [read_scene(path, ROOT, LESSON) for path in SCENES]
     records = {r: built_records[r] for s in scenes for r in s.records}

@@ -22,7 +22,7 @@ import yaml
 
 from generator.build import BuildOptions, build
 from generator.progress import Silent
-from tests.conftest import ROOT, PageWatch, SiteServer, copy_project
+from tests.plugin import ROOT, PageWatch, SiteServer, copy_project
 
 MOUNT = "/repo/"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

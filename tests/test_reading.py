@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SITE_URL, PageWatch
+from tests.plugin import ROOT, SITE_URL, PageWatch
 
 pytestmark = pytest.mark.browser
 

@@ -227,7 +227,7 @@ def rendered(built_site, built_records):
     Rendering them again in a fresh cache would only repeat the build's work; the cache
     hands back exactly the files the site publishes.
     """
-    from tests.conftest import TEST_CACHE
+    from tests.plugin import TEST_CACHE
 
     records = {OVERFIT: built_records[OVERFIT]}
     cache, progress, why = Cache(TEST_CACHE), Progress(), []

@@ -100,7 +100,7 @@ def test_same_parabola_good_settles_large_overshoots(records):
 @pytest.fixture(scope="module")
 def rendered(built_site, built_records):
     """The scene as the session build rendered it (draft, both themes), from its cache."""
-    from tests.conftest import TEST_CACHE
+    from tests.plugin import TEST_CACHE
 
     paths = {f"{LESSON}/{name}": built_records[f"{LESSON}/{name}"] for name in RUNS}
     return render_scenes(ROOT / "scenes", paths, ROOT, Cache(TEST_CACHE), Progress(), "draft", workers=2,

@@ -211,7 +211,7 @@ def test_bad_units_give_one_line(local_project, tmp_path, breakage):
 
 @pytest.mark.browser
 def test_a_lessons_own_widget_mounts_in_the_browser(local_project, page):
-    from tests.conftest import SiteServer
+    from tests.plugin import SiteServer
 
     server = SiteServer(local_project / "build" / "site", "/repo/")
     try:

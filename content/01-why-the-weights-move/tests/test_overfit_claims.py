@@ -5,29 +5,20 @@ hold for the experiment, not for one lucky seed.
 """
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from generator.training import execute, load_experiments
+from tests.plugin import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = ROOT / "content" / "01-why-the-weights-move" / "experiments.py"
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments.py"
 SEEDS = range(5)
 
 
-def run_with_seed(name: str, seed: int) -> dict:
-    specs = {s.name: s for s in load_experiments(EXPERIMENTS, ROOT)}
-    return execute(specs[name], seed=seed, root=ROOT)
-
-
 @pytest.fixture(scope="module")
-def overfit_records() -> dict[int, dict]:
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        records = list(pool.map(run_with_seed, ["overfit"] * len(SEEDS), SEEDS))
-    return dict(zip(SEEDS, records))
+def overfit_records(run_seeds) -> dict[int, dict]:
+    return run_seeds("overfit", SEEDS)
 
 
 @pytest.mark.slow
