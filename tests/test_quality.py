@@ -272,8 +272,11 @@ def test_pages_workflow_builds_with_make_site_and_deploys():
     assert triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
     build_job, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
     runs = [step.get("run", "") for step in build_job["steps"]]
-    assert ("make site BASE_PATH=/${{ github.event.repository.name }}/ SITE_URL=${{ steps.pages.outputs.base_url }}/"
-            in runs)
+    # The base path comes from configure-pages, not the repository's name: a user or
+    # organisation site (name.github.io) and a custom domain are served from "/".
+    assert ('make site BASE_PATH="${{ steps.pages.outputs.base_path }}/" '
+            'SITE_URL="${{ steps.pages.outputs.base_url }}/"' in runs)
+    assert not any("repository.name" in run for run in runs)
     ids = [step.get("id") for step in build_job["steps"]]
     assert ids.index("pages") < runs.index(next(r for r in runs if r.startswith("make site")))
     uses = [step.get("uses", "").split("@")[0] for step in build_job["steps"]]
