@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from generator import sources
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location
 
@@ -194,8 +195,8 @@ def _scalar_of(type_string: str) -> str:
 
 def _imported_modules(path: Path) -> list[str]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError):
+        tree = sources.parse(path)
+    except (OSError, SyntaxError, UnicodeDecodeError):
         return []
     names = []
     for node in ast.walk(tree):

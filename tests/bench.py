@@ -150,7 +150,8 @@ def main() -> None:
             lesson_md.write_text(text.replace(sentence, f"Nothing in that animation is magic ({i}).", 1))
             timings.append(run_build(project, "--quality", "draft"))
         results["prose_edit_rebuild_s"] = round(min(timings), 3)
-        from generator.training import execute, load_experiments
+        from generator.authoring import execute
+        from generator.training import load_experiments
 
         specs = load_experiments(project / "content" / LESSON / "experiments.py", project)
         started = time.perf_counter()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.training import execute, load_experiments
+from generator.authoring import execute
+from generator.training import load_experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "content" / "01-why-the-weights-move" / "experiments.py"

@@ -322,7 +322,7 @@ def test_readme_states_the_time_limits_the_code_applies():
     import re
 
     from generator.render import DEFAULT_SCENE_TIMEOUT
-    from generator.training import DEFAULT_RUN_TIMEOUT
+    from generator.authoring import DEFAULT_RUN_TIMEOUT
     from tests.helpers import ROOT
 
     readme = " ".join((ROOT / "README.md").read_text().split())

@@ -34,7 +34,7 @@ SECTIONS = [
 # imports the generator; the others are run by the tests named here.
 EXECUTED = {
     f"content/{SLUG}/experiments.py": "the build's training stage",
-    "generator/training.py": "the build's training stage",
+    "generator/authoring.py": "the build's training stage",
     f"content/{SLUG}/load_checkpoint.py": "tests/test_lesson01_page.py::test_load_snippet_reproduces_predictions",
 }
 
