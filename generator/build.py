@@ -121,6 +121,9 @@ def git_commit(root: Path) -> tuple[str, str]:
 
 def build(options: BuildOptions, progress) -> BuildResult:
     with build_lock(options.out):
+        # Whatever a killed build left half-made goes first, even if this build has nothing to do.
+        Cache(options.out / "cache").remove_leftovers()
+        _remove_leftovers(options.out)
         unchanged, seen = manifest.check(options)
         if unchanged:  # nothing on the last build's list changed: no stage imported, no file parsed
             progress.finish("Site is up to date: nothing to do.")
@@ -133,9 +136,6 @@ def _build_locked(options: BuildOptions, progress, seen: dict) -> BuildResult:
 
     ctx = planning.BuildContext(options.root, Cache(options.out / "cache"), progress, options.workers,
                                 options.quality, seen=seen)
-    # Whatever a killed build left half-made goes first, even if this build has nothing to do.
-    ctx.cache.remove_leftovers()
-    _remove_leftovers(options.out)
     # 1. plan: every lesson, embed, run, widget and scene read and checked once.
     plan = planning.make_plan(options, ctx)
     # 2. training: a fresh record for every declared run.
@@ -251,6 +251,8 @@ def _site_inputs(options, series, made: dict, commit: tuple[str, str]) -> dict[s
     for slug, runs in records.items():
         for run, path in runs.items():
             inputs[f"record:{slug}/{run}"] = path.parent.name  # the entry key
+            measures = path.with_name(path.stem + ".measures.json")  # they change without the key
+            inputs[f"measures:{slug}/{run}"] = file_digest(measures) if measures.is_file() else ""
     for slug, exported in widgets.items():
         for eid, widget in exported.items():
             inputs[f"export:{slug}/{eid}"] = widget.data.parent.name

@@ -100,7 +100,9 @@ def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidg
         entry = ctx.cache.lookup("export", name, inputs)
         if entry is None:
             ctx.progress.item("export", eid, i, len(jobs))
-            ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs)}")
+            prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
+            notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
+            ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
             where = location(job.lesson.source, job.embed.line, ctx.root)
             entry = _export_one(job.widget, job.args, records, where, ctx.cache.begin("export", name, inputs))
         exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),

@@ -1,8 +1,9 @@
 """The fast answer to "nothing changed": a list of what the last build read.
 
 A full build that ends with a current site leaves `build/manifest.json`: the size and
-modification time of every file under content/, templates/, scenes/ and generator/ (and
-of every file a code embed shows), the build's options, the commit, the Python version,
+modification time of every file under content/, templates/, scenes/ and the generator
+package (and of every file a code embed shows), the build's options, the commit, the
+Python version,
 the installed distributions (every *.dist-info folder name, so any library upgrade
 counts) and the ffmpeg binary. The next build compares it with a fresh listing first;
 if nothing differs it says "up to date" without importing a stage or parsing a file.
@@ -23,7 +24,8 @@ import sys
 from pathlib import Path
 
 MANIFEST_SCHEMA = "build-manifest/1"
-WATCHED = ("content", "templates", "scenes", "generator")
+WATCHED = ("content", "templates", "scenes")   # in the project; and the generator package itself
+PACKAGE = Path(__file__).parent
 
 
 def _listing(root: Path, extra: list[str]) -> dict[str, list[int]]:
@@ -46,6 +48,7 @@ def _listing(root: Path, extra: list[str]) -> dict[str, list[int]]:
 
     for name in WATCHED:
         walk(str(root / name))
+    walk(str(PACKAGE))
     for relative in extra:
         try:
             stat = (root / relative).stat()

@@ -34,6 +34,8 @@ class BuildContext:
     quality: str = "publish"
     rebuilt: list[str] = field(default_factory=list)   # "stage/name: reason" lines for --why
     seen: dict = field(default_factory=dict)           # the input listing taken as the build began (manifest)
+    # "record:<lesson>/<run>" -> "fields: ..." for every record this build changed (--why says which)
+    record_notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ def render_jobs(scenes: list[SceneSource], records: dict[str, Path], ctx) -> dic
                 stale.append((scene, theme, inputs))
     for scene, theme, inputs in stale:
         name = f"{scene.key}-{theme}"
-        ctx.rebuilt.append(f"render/{name}: {ctx.cache.why('render', name, inputs)}")
+        ctx.rebuilt.append(f"render/{name}: {ctx.cache.why('render', name, inputs, ctx.record_notes)}")
     for scene, theme, folder in _render_all(stale, records, ctx):
         results.setdefault(scene.key, {})[theme] = output_files(folder, scene.key, theme)
     return {name: results[name] for name in sorted(results)}

@@ -186,20 +186,20 @@ def reached_code(tree: ast.Module, line: int) -> str | None:
     """A hash of the module-level statements the run declared at `line` reaches: the
     statement holding it, every statement binding a name it uses (followed transitively),
     and every statement that uses such a name without binding one (`CONFIG.update(...)`).
-    None when the analysis cannot be sure: a call in DYNAMIC, `import *`, or a name no
-    statement binds."""
+    None when the analysis cannot be sure: a call in DYNAMIC or `import *` in what it
+    reaches or at the module's top level, or a name no statement binds."""
     body = tree.body
     summaries = [_summary(stmt) for stmt in body]
     start = next((i for i, stmt in enumerate(body) if _first_line(stmt) <= line <= stmt.end_lineno), None)
-    if start is None or any(dyn for (_, _, dyn, _), stmt in zip(summaries, body)
-                            if dyn and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+    if start is None or any(dynamic for (_, _, dynamic), stmt in zip(summaries, body)
+                            if dynamic and not isinstance(stmt, _SCOPES)):
         return None  # a module-level globals()/exec may bind anything
     included = {start}
     needed = set(summaries[start][1])
     changed = True
     while changed:
         changed = False
-        for i, (binds, uses, _, _) in enumerate(summaries):
+        for i, (binds, uses, _) in enumerate(summaries):
             if i in included:
                 continue
             future = isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__"
@@ -209,45 +209,79 @@ def reached_code(tree: ast.Module, line: int) -> str | None:
                 changed = True
     if any(summaries[i][2] for i in included):
         return None
-    bound = KNOWN_NAMES.union(*(summaries[i][0] | summaries[i][3] for i in range(len(body))))
-    if needed - bound:
+    if needed - KNOWN_NAMES.union(*(binds for binds, _, _ in summaries)):
         return None  # a name bound at run time
     return sources.nodes_digest([ast.dump(body[i]) for i in sorted(included)])
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def _first_line(stmt: ast.stmt) -> int:
     return min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
 
 
-def _summary(stmt: ast.stmt) -> tuple[set[str], set[str], bool, set[str]]:
-    """(names the statement binds at module level, names it uses, whether it calls
-    something in DYNAMIC or imports *, names bound anywhere inside it)."""
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        binds = {stmt.name} | {name for node in ast.walk(stmt) if isinstance(node, ast.Global) for name in node.names}
-    else:
-        binds = set()
-    uses, inner = set(), set()
-    dynamic = False
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.Name):
-            (uses if isinstance(node.ctx, ast.Load) else inner).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            inner.add(node.name)
-        elif isinstance(node, ast.arg):
-            inner.add(node.arg)
-        elif isinstance(node, ast.alias):
-            if node.name == "*":
-                dynamic = True
-            inner.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            inner.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            inner.update(node.names)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DYNAMIC:
-            dynamic = True
-    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        binds = set(inner)
-    return binds, uses, dynamic, inner
+def _summary(stmt: ast.stmt) -> tuple[set[str], set[str], bool]:
+    """(names a module-level statement binds, names it reads from the module's scope,
+    whether it calls something in DYNAMIC or imports *)."""
+    flags: list[bool] = []
+    loads, binds, declared_global = _scan([stmt], flags)
+    if isinstance(stmt, _SCOPES):  # a def binds its name, and what it declares global
+        binds = {stmt.name} | {n for node in ast.walk(stmt) if isinstance(node, ast.Global) for n in node.names}
+    return binds | declared_global, loads, any(flags)
+
+
+def _scan(nodes: list, flags: list[bool]) -> tuple[set[str], set[str], set[str]]:
+    """(names read from outside, names bound, names declared global) in one scope; nested
+    functions, lambdas and comprehensions add only their free names to what is read.
+    A class body's own names are not subtracted (its methods do not see them): reading
+    too much only widens a key."""
+    loads: set[str] = set()
+    binds: set[str] = set()
+    declared: set[str] = set()
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                binds.add(node.name)
+                todo += node.decorator_list + ([node.returns] if node.returns else [])
+            arguments = node.args
+            params = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + \
+                [a for a in (arguments.vararg, arguments.kwarg) if a]
+            todo += [d for d in arguments.defaults + arguments.kw_defaults if d]
+            todo += [a.annotation for a in params if a.annotation]
+            inner_loads, inner_binds, inner_global = _scan(node.body if isinstance(node.body, list) else [node.body],
+                                                           flags)
+            loads |= inner_loads - ((inner_binds | {a.arg for a in params}) - inner_global)
+            declared |= inner_global
+        elif isinstance(node, ast.ClassDef):
+            binds.add(node.name)
+            todo += node.decorator_list + node.bases + [k.value for k in node.keywords]
+            inner_loads, _, inner_global = _scan(node.body, flags)
+            loads |= inner_loads
+            declared |= inner_global
+        elif isinstance(node, _COMPREHENSIONS):
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            inner_loads, inner_binds, _ = _scan(parts + node.generators, flags)
+            loads |= inner_loads - inner_binds
+        else:
+            if isinstance(node, ast.Name):
+                (loads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
+            elif isinstance(node, ast.alias):
+                flags.append(node.name == "*")
+                binds.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                binds.add(node.name)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared.update(node.names)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                binds.add(node.name)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DYNAMIC:
+                flags.append(True)
+            todo += list(ast.iter_child_nodes(node))
+    return loads, binds, declared
 
 
 # --------------------------------------------------------------------------- the stage
@@ -306,15 +340,41 @@ def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
             found[name] = entry.file(f"{name}.json")
     if stale and runs.specs is None:  # an entry went missing: import to get the specs back
         runs.specs = {spec.name: spec for spec in load_experiments(runs.experiments, root)}
-    for name in stale:
-        ctx.rebuilt.append(f"record/{runs.slug}/{name}: {cache.why('record', f'{runs.slug}/{name}', runs.keys[name])}")
+    reasons = {name: cache.why("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
+    before = {name: cache.previous("record", f"{runs.slug}/{name}") for name in stale}
     for name, path in _train_all(runs, stale, ctx):
         found[name] = path
+        fields = changed_fields(before[name] / path.name if before[name] else None, path)
+        if fields:
+            ctx.record_notes[f"record:{runs.slug}/{name}"] = "fields: " + ", ".join(fields)
+        outcome = ("; record fields changed: " + ", ".join(fields) if fields
+                   else "; the record came out the same" if before[name] else "")
+        ctx.rebuilt.append(f"record/{runs.slug}/{name}: {reasons[name]}{outcome}")
     if runs.specs is not None and runs.lesson_key is not None:  # write the index the next build reads
         pending = cache.begin("runs", runs.slug, runs.lesson_key)
         write_atomic(pending.file("runs.json"), json.dumps(runs.keys, sort_keys=True))
         pending.commit()
     return {name: found[name] for name in runs.keys}
+
+
+def changed_fields(old: Path | None, new: Path) -> list[str]:
+    """The fields of a record that differ between two versions of it ("series.val_loss",
+    "facts.best_epoch", "seed"...); every field when there is no old one to compare."""
+    try:
+        before = json.loads(old.read_text()) if old is not None else {}
+    except (OSError, ValueError):
+        before = {}
+    after = json.loads(new.read_text())
+    if not before:
+        return []
+    fields = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            fields += [f"{key}.{sub}" for sub in sorted(set(a) | set(b)) if a.get(sub) != b.get(sub)]
+        elif a != b:
+            fields.append(key)
+    return fields
 
 
 def artifacts_folder(record: Path) -> Path:
