@@ -19,7 +19,6 @@ Output: {embed id: ExportedWidget}.
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 from generator.cache import Cache, file_digest, text_digest, write_atomic
 from generator.errors import BuildError, line_in, location, relative
 from generator.lessons import Embed, Lesson
-from generator.sources import tree_digest
+from generator.sources import installed_version, tree_digest
 from generator.theme import THEMES, matplotlib_style, palette_fingerprint, tokens
 from generator.widgets import Widget, catalogue, check_data, check_embed
 
@@ -169,7 +168,4 @@ def _call(widget: Widget, function: str, where: str, fn, *args):
 
 
 def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
+    return installed_version(package)

@@ -31,7 +31,6 @@ Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "c
 from __future__ import annotations
 
 import ast
-import importlib.metadata
 import json
 import subprocess
 import time
@@ -43,7 +42,7 @@ from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
 from generator.theme import THEMES, manim_colors
-from generator.sources import local_imports, tree_digest
+from generator.sources import installed_version, local_imports, tree_digest
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
@@ -172,7 +171,7 @@ def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quali
     # Only this theme's colours: retinting the dark palette leaves light videos alone.
     inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
     inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
-    inputs["version:manim"] = importlib.metadata.version("manim")
+    inputs["version:manim"] = installed_version("manim")
     inputs["version:ffmpeg"] = ffmpeg_fingerprint()
     inputs["render-version"] = str(RENDER_VERSION)
     return inputs

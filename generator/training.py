@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib.metadata
 import importlib.util
 import inspect
 import json
@@ -124,13 +123,7 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
 
 # --------------------------------------------------------------------------- what a record depends on
 def library_versions() -> dict[str, str]:
-    versions = {}
-    for package in LIBRARIES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = "absent"
-    return versions
+    return {package: sources.installed_version(package) for package in LIBRARIES}
 
 
 def data_files(experiments: Path) -> list[Path]:
