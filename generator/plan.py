@@ -68,12 +68,21 @@ class Plan:
     renders: list[RenderJob]                      # every scene a target embeds, once
     videos: dict[str, dict[str, str]]             # lesson slug -> video name -> scene key
 
-    def jobs(self) -> list[tuple[str, str, list[str]]]:
-        """(stage, name, the records it needs) for every job, in an order that works."""
-        listed = [("train", slug, []) for slug in self.runs]
-        listed += [("export", f"{slug}/{job.embed.line}", job.needs) for slug, jobs in self.exports.items()
-                   for job in jobs]
-        return listed + [("render", job.scene.key, job.needs) for job in self.renders]
+    def jobs(self) -> list["Job"]:
+        """Every job of the build with what it needs and what it gives, in an order that
+        works (a scheduler may run any job whose needs are met)."""
+        listed = [Job("train", slug, [], [f"{slug}/{name}" for name in runs.names]) for slug, runs in self.runs.items()]
+        listed += [Job("export", f"{slug}/{job.embed.line}", job.needs, [f"export:{slug}/{job.embed.line}"])
+                   for slug, jobs in self.exports.items() for job in jobs]
+        return listed + [Job("render", job.scene.key, job.needs, [f"video:{job.scene.key}"]) for job in self.renders]
+
+
+@dataclass(frozen=True)
+class Job:
+    stage: str          # train, export or render
+    name: str
+    needs: list[str]    # the records ("<lesson>/<run>") it reads
+    gives: list[str]    # records for a train job; the output's label otherwise
 
 
 def make_plan(options, ctx: BuildContext) -> Plan:

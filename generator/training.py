@@ -155,6 +155,16 @@ def lesson_inputs(experiments: Path, root: Path) -> dict[str, str]:
     inputs["generator/authoring.py"] = sources.tree_digest(AUTHORING_API)
     inputs["training-version"] = str(TRAINING_VERSION)
     inputs |= {f"version:{package}": version for package, version in library_versions().items()}
+    # Any other installed library the sources import (scipy, say) counts with its version.
+    for module in [experiments, *sources.local_imports(experiments, experiments.parent)]:
+        try:
+            names = sources.imported_names(sources.parse(module))
+        except SyntaxError:
+            continue  # reported when the module is imported
+        for top in {name.split(".")[0] for name in names} - {"generator"}:
+            version = sources.installed_version(top, ask_metadata=False)
+            if version != "absent":
+                inputs.setdefault(f"version:{top}", version)
     return inputs
 
 

@@ -296,3 +296,77 @@ def test_nothing_changed_is_answered_from_the_manifest(tmp_path):
     edit(project / LESSON / "lesson.md", "## The snippet", "## The snippet, edited")
     lines, _ = build(project)
     assert [line.split(":")[0] for line in lines] == ["site"]
+
+
+def test_the_plan_lists_jobs_whose_needs_other_jobs_give(tmp_path):
+    from generator.build import BuildOptions
+    from generator.cache import Cache
+    from generator.plan import BuildContext, make_plan
+    from generator.progress import Silent
+
+    project = fixture_project(tmp_path / "project")
+    shutil.copy(ROOT / "scenes" / "common.py", project / "scenes")
+    shutil.copy(ROBUST / "tiny_dot.py", project / "scenes")
+    lesson = project / LESSON / "lesson.md"
+    lesson.write_text(lesson.read_text() + "\n::: video tiny-dot | A circle is drawn.\n")
+    options = BuildOptions(project, quality="draft")
+    jobs = make_plan(options, BuildContext(project, Cache(options.out / "cache"), Silent())).jobs()
+    assert [(job.stage, job.name) for job in jobs] == [
+        ("train", "01-tiny-lesson"), ("export", "01-tiny-lesson/27"), ("render", "tiny-dot")]
+    given = {record for job in jobs for record in job.gives}
+    assert jobs[1].needs == ["01-tiny-lesson/tiny"] and set(jobs[1].needs) <= given
+    assert jobs[2].needs == []
+
+
+# --------------------------------------------------------------------------- the code a run reaches
+def reached(source: str, run_name: str = "the_run") -> str | None:
+    import ast
+
+    from generator.training import reached_code
+
+    tree = ast.parse(source)
+    line = next(node.lineno for node in tree.body if getattr(node, "name", None) == run_name)
+    return reached_code(tree, line)
+
+
+RUN_SOURCE = '''
+import math
+
+SCALE = 2.0
+name = "module level"
+
+
+def helper(x):
+    return [SCALE * v for v in x]
+
+
+def unrelated():
+    return 1
+
+
+def the_run(rec, *, seed, name="a parameter"):
+    def inner(values):
+        return helper(values)
+    value = sum(v for v in inner([1.0]))
+    rec.fact(value=math.sqrt(value), name=name)
+'''
+
+
+def test_a_run_reaches_what_its_nested_code_reads_and_nothing_else():
+    base = reached(RUN_SOURCE)
+    assert base is not None
+    # A helper reached through a nested function, and the constant that helper reads.
+    assert reached(RUN_SOURCE.replace("SCALE * v", "SCALE * v + 0")) != base
+    assert reached(RUN_SOURCE.replace("SCALE = 2.0", "SCALE = 3.0")) != base
+    # Code no one reaches, and a module-level name the run only shadows with a parameter.
+    assert reached(RUN_SOURCE.replace("return 1", "return 2")) == base
+    assert reached(RUN_SOURCE.replace('name = "module level"', 'name = "edited"')) == base
+    # Comments and moved lines change nothing.
+    assert reached(RUN_SOURCE.replace("def unrelated", "# a comment\n\n\ndef unrelated")) == base
+
+
+def test_a_run_the_analysis_cannot_follow_is_keyed_on_the_whole_module():
+    assert reached(RUN_SOURCE.replace("value = sum(", "value = globals()['SCALE'] + sum(")) is None
+    assert reached(RUN_SOURCE.replace("value = sum(", "value = made_at_run_time + sum(")) is None
+    assert reached(RUN_SOURCE + "\nexec('SCALE = 5.0')\n") is None
+    assert reached("from math import *\n" + RUN_SOURCE) is None
