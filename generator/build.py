@@ -1,8 +1,11 @@
 """The build: plan, run what is stale, publish atomically.
 
-    lessons -> training -> export -> render -> pages -> swap into build/site
+    plan (lessons, runs, widgets, scenes) -> training -> export -> render -> pages -> swap
 
-Every stage caches its outputs under build/cache by a hash of exactly their inputs, so
+Before any of it, the manifest the last full build left (generator/manifest.py) answers
+"nothing changed" from file sizes and times alone, importing no stage. Otherwise the
+plan reads and checks every source once, and each stage takes the plan's jobs and one
+BuildContext. Every stage caches its outputs under build/cache by a hash of exactly their inputs, so
 a rebuild redoes only what changed. The site itself is written into a staging folder;
 `build/site` is a symbolic link that is switched to the new folder in one atomic
 rename only when everything succeeded. A failed or killed build leaves the previous

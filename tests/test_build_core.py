@@ -370,3 +370,17 @@ def test_a_run_the_analysis_cannot_follow_is_keyed_on_the_whole_module():
     assert reached(RUN_SOURCE.replace("value = sum(", "value = made_at_run_time + sum(")) is None
     assert reached(RUN_SOURCE + "\nexec('SCALE = 5.0')\n") is None
     assert reached("from math import *\n" + RUN_SOURCE) is None
+
+
+def test_a_run_name_declared_twice_is_one_line_naming_it(tmp_path):
+    from generator.errors import BuildError
+    from generator.training import load_experiments
+
+    experiments = tmp_path / "experiments.py"
+    experiments.write_text("from generator.authoring import run\n\n\ndef declare(name):\n"
+                           "    def train(rec, *, seed: int) -> None:\n        rec.fact(seed=seed)\n\n"
+                           "    train.__name__ = name\n    return run()(train)\n\n\n"
+                           "declare('twice')\ndeclare('twice')\n")
+    with pytest.raises(BuildError) as caught:
+        load_experiments(experiments, tmp_path)
+    assert caught.value.one_line() == ("experiments.py:5: run 'twice' is declared twice; give each run its own name")
