@@ -112,6 +112,10 @@ class Cache:
         shown = ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4 else "")
         return f"changed: {shown}"
 
+    def entry_folder(self, stage: str, name: str, inputs: dict[str, str]) -> Path:
+        """Where the entry for these inputs is (or would be), without checking it."""
+        return self._name_dir(stage, name) / key_of(inputs)
+
     def previous(self, stage: str, name: str) -> Path | None:
         """The folder of the newest entry made for (stage, name), if it still exists."""
         try:

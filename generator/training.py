@@ -385,6 +385,17 @@ def changed_fields(old: Path | None, new: Path) -> list[str]:
     return fields
 
 
+def cached_records(cache: Cache, slug: str) -> dict[str, Path]:
+    """Run name -> record path of a lesson's newest build, read from its index without
+    training (tests and the benchmark read a built project's records this way)."""
+    index = cache.previous("runs", slug)
+    if index is None:
+        return {}
+    keys = json.loads((index / "runs.json").read_text())
+    return {name: cache.entry_folder("record", f"{slug}/{name}", inputs) / f"{name}.json"
+            for name, inputs in keys.items()}
+
+
 def artifacts_folder(record: Path) -> Path:
     """Where a run's files live in its cache entry: beside its record, '<run>.files/'."""
     return record.with_name(record.stem + ".files")

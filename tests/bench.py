@@ -155,8 +155,10 @@ def render_numbers(project: Path) -> dict[str, object]:
     """Draft and publish render times, the 2-worker speedup and published video sizes."""
     from generator.render import benchmark
 
-    runs = next(p for p in (project / "build" / "cache" / "runs" / LESSON).iterdir() if (p / "entry.json").exists())
-    records = {f"{LESSON}/{p.stem}": p for p in runs.glob("*.json") if p.name not in ("entry.json", "runs.json")}
+    from generator.cache import Cache
+    from generator.training import cached_records
+
+    records = {f"{LESSON}/{run}": path for run, path in cached_records(Cache(project / "build" / "cache"), LESSON).items()}
     numbers = benchmark(project, records, ROOT / "scenes")
     return {name: round(value, 3) for name, value in numbers.items()}
 

@@ -40,13 +40,15 @@ def built_site() -> Path:
 @pytest.fixture(scope="session")
 def built_records(built_site) -> dict[str, Path]:
     """'lesson/run' -> record path, from the session build's cache (nothing is retrained)."""
+    from generator.cache import Cache
+    from generator.training import cached_records
+
+    cache = Cache(ROOT / "build" / "test" / "cache")
     records = {}
-    for lesson_dir in (ROOT / "build" / "test" / "cache" / "runs").iterdir():
-        entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
-        assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
-        for record in entries[0].glob("*.json"):
-            if record.name not in ("entry.json", "runs.json"):
-                records[f"{lesson_dir.name}/{record.stem}"] = record
+    for lesson_dir in (cache.root / "runs").iterdir():
+        found = cached_records(cache, lesson_dir.name)
+        assert found and all(path.is_file() for path in found.values()), f"no fresh records of {lesson_dir.name}"
+        records |= {f"{lesson_dir.name}/{run}": path for run, path in found.items()}
     return records
 
 

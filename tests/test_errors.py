@@ -166,13 +166,13 @@ def unwritable_build_folder(p: Path) -> str:
     import shutil
 
     edit(p / LESSON / "experiments.py", "epochs=30,", "epochs=31,")  # training must write a new entry
-    runs = p / "build" / "cache" / "runs"
+    records = p / "build" / "cache" / "record"
     if os.geteuid() == 0:
-        shutil.rmtree(runs)
-        runs.write_text("not a folder")
+        shutil.rmtree(records)
+        records.write_text("not a folder")
     else:
-        runs.chmod(0o555)
-    return r"error: \S*build/cache/runs\S*: cannot read or write it \(.+\); check that build/ is a writable folder"
+        records.chmod(0o555)
+    return r"error: \S*build/cache/record\S*: cannot read or write it \(.+\); check that build/ is a writable folder"
 
 
 def unclosed_display_math(p: Path) -> str:

@@ -389,7 +389,7 @@ def test_leftovers_of_killed_builds_go_even_when_there_is_nothing_to_do(good_pro
     shutil.copytree(good_project, project, symlinks=True)
     out = project / "build"
     (out / "cache" / "record" / f"{SLUG}__tiny" / ".tmp-0123-99999").mkdir()
-    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999" / "tiny.json").write_text("{")
+    (out / "cache" / "record" / f"{SLUG}__tiny" / ".tmp-0123-99999" / "tiny.json").write_text("{")
     (out / ".staging-99999").mkdir()
     assert leftovers(out)
     result = cli(project, "build", "--quality", "draft")
@@ -507,7 +507,7 @@ def test_clean_waits_for_no_build_and_keeps_the_lock(tmp_path):
     out = project / "build"
     log = tmp_path / "build.log"
     proc = start_build(project, log)
-    wait_for(lambda: any(out.glob("cache/runs/*/.tmp-*")), proc, "the build was training")
+    wait_for(lambda: any(out.glob("cache/record/*/.tmp-*")), proc, "the build was training")
     result = cli(project, "clean")
     assert result.returncode != 0
     assert result.stderr.strip().split("\n") == [
