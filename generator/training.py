@@ -367,7 +367,7 @@ def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
 
 def changed_fields(old: Path | None, new: Path) -> list[str]:
     """The fields of a record that differ between two versions of it ("series.val_loss",
-    "facts.best_epoch", "seed"...); every field when there is no old one to compare."""
+    "facts.best_epoch", "seed"...); none when there is no old one to compare with."""
     try:
         before = json.loads(old.read_text()) if old is not None else {}
     except (OSError, ValueError):

@@ -183,6 +183,13 @@ def test_adding_a_run_trains_that_run_only(runs_project):
     experiments.write_text(experiments.read_text() + "\n\n@run(seed=3)\ndef added(rec, *, seed: int) -> None:\n"
                            "    rec.fact(seed=seed)\n")
     assert retrained(build(runs_project)[0]) == ["added"]
+    # What tests read a built project's records through: every run, each its own entry.
+    from generator.cache import Cache
+    from generator.training import cached_records
+
+    records = cached_records(Cache(runs_project / "build" / "cache"), "01-tiny-lesson")
+    assert sorted(records) == ["added", "reads_data", "run_a", "run_b", "tiny"]
+    assert json.loads(records["added"].read_text())["facts"] == {"seed": 3}
 
 
 def test_a_helper_retrains_the_runs_that_reach_it(runs_project):
