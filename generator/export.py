@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cache import Cache, file_digest, text_digest, write_atomic
+from generator.cache import file_digest, text_digest, write_atomic
 from generator.errors import BuildError, line_in, location, relative
 from generator.lessons import Embed, Lesson
 from generator.sources import installed_version, tree_digest
@@ -62,10 +62,11 @@ def embed_id(embed: Embed) -> str:
     return f"{embed.name}--{text_digest(json.dumps(embed.args, sort_keys=True))[:8]}"
 
 
-def check_lesson_widgets(lesson: Lesson, run_names: set[str], root: Path) -> dict[int, tuple[Widget, dict]]:
+def check_lesson_widgets(lesson: Lesson, run_names: set[str], root: Path,
+                         builtins: dict[str, Widget] | None = None) -> dict[int, tuple[Widget, dict]]:
     """Every widget embed of a lesson against its widget's ARGS, before any training.
     Returns embed line -> (widget, arguments with defaults filled in)."""
-    widgets = catalogue(root, lesson.folder)
+    widgets = catalogue(root, lesson.folder, builtins)
     return {e.line: check_embed(e, lesson.source, run_names, widgets, root, lesson.slug)
             for e in lesson.embeds if e.kind == "widget"}
 

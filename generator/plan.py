@@ -87,7 +87,7 @@ class Job:
 
 def make_plan(options, ctx: BuildContext) -> Plan:
     """Read and check everything the build will touch, once."""
-    from generator import export, render
+    from generator import export, render, widgets
 
     series = lessons_stage.load_series(options.content, options.root)
     targets = _target_lessons(series, options)
@@ -103,8 +103,9 @@ def make_plan(options, ctx: BuildContext) -> Plan:
             for slug, lesson in needed.items()}
     known_records = {f"{slug}/{name}" for slug, lesson_runs in runs.items() for name in lesson_runs.names}
     exports = {}
+    builtins = widgets.catalogue(options.root)  # read and checked once, whatever the lessons
     for lesson in targets:
-        checked = export.check_lesson_widgets(lesson, set(runs[lesson.slug].names), options.root)
+        checked = export.check_lesson_widgets(lesson, set(runs[lesson.slug].names), options.root, builtins)
         exports[lesson.slug] = [ExportJob(lesson, embed, *checked[embed.line])
                                 for embed in lesson.embeds if embed.kind == "widget"]
     for scene in scenes.values():
