@@ -1,8 +1,11 @@
 """The build: plan, run what is stale, publish atomically.
 
-    lessons -> training -> export -> render -> pages -> swap into build/site
+    plan (lessons, runs, widgets, scenes) -> training -> export -> render -> pages -> swap
 
-Every stage caches its outputs under build/cache by a hash of exactly their inputs, so
+Before any of it, the manifest the last full build left (generator/manifest.py) answers
+"nothing changed" from file sizes and times alone, importing no stage. Otherwise the
+plan reads and checks every source once, and each stage takes the plan's jobs and one
+BuildContext. Every stage caches its outputs under build/cache by a hash of exactly their inputs, so
 a rebuild redoes only what changed. The site itself is written into a staging folder;
 `build/site` is a symbolic link that is switched to the new folder in one atomic
 rename only when everything succeeded. A failed or killed build leaves the previous
@@ -27,11 +30,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import lessons as lessons_stage
-from generator import training
+from generator import manifest
 from generator.cache import Cache, file_digest, key_of
-from generator.errors import BuildError, did_you_mean, location
-from generator.theme import palette_fingerprint
+from generator.errors import BuildError
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -123,184 +124,124 @@ def git_commit(root: Path) -> tuple[str, str]:
 
 def build(options: BuildOptions, progress) -> BuildResult:
     with build_lock(options.out):
-        return _build_locked(options, progress)
+        # Whatever a killed build left half-made goes first, even if this build has nothing to do.
+        Cache(options.out / "cache").remove_leftovers()
+        _remove_leftovers(options.out)
+        unchanged, seen = manifest.check(options)
+        if unchanged:  # nothing on the last build's list changed: no stage imported, no file parsed
+            progress.finish("Site is up to date: nothing to do.")
+            return BuildResult(options.site, False, [])
+        return _build_locked(options, progress, seen)
 
 
-def _build_locked(options: BuildOptions, progress) -> BuildResult:
-    root, cache = options.root, Cache(options.out / "cache")
-    rebuilt: list[str] = []
-    # Whatever a killed build left half-made goes first, even if this build has nothing to do.
-    cache.remove_leftovers()
-    _remove_leftovers(options.out)
+def _build_locked(options: BuildOptions, progress, seen: dict) -> BuildResult:
+    from generator import plan as planning
 
-    # 1. lessons: what the series holds and what each lesson embeds, every embed checked
-    #    against the widget, scene and runs it names before any training starts.
-    series = lessons_stage.load_series(options.content, root)
-    targets = _target_lessons(series, options)
-    if options.lesson is not None and not (options.site.is_symlink() and options.site.resolve().is_dir()):
-        raise BuildError(location(options.site, None, root), "--lesson keeps the other lessons from the published "
-                         "site, and there is none yet", "run a full build once: python -m generator build")
-    # The lessons whose records are needed: the targets, and any lesson a target's scene reads.
-    needed = {lesson.slug: lesson for lesson in targets}
-    for lesson in targets:
-        for scene in _lesson_scenes(lesson, options):
-            for run_id in scene.records:
-                other = next((x for x in series.lessons if x.slug == run_id.split("/")[0]), None)
-                if other is not None:
-                    needed.setdefault(other.slug, other)
-    declared = {slug: training.declared_runs(lesson.experiments, slug, root, cache) for slug, lesson in needed.items()}
-    check_embeds(targets, declared, options)
-
+    ctx = planning.BuildContext(options.root, Cache(options.out / "cache"), progress, options.workers,
+                                options.quality, seen=seen)
+    # 1. plan: every lesson, embed, run, widget and scene read and checked once.
+    plan = planning.make_plan(options, ctx)
     # 2. training: a fresh record for every declared run.
-    records: dict[str, dict[str, Path]] = {}
-    for lesson in needed.values():
-        records[lesson.slug] = training.train_lesson(lesson.experiments, lesson.slug, root, cache, progress,
-                                                     options.workers, rebuilt)
-
+    records = train(plan, ctx)
     # 3. export: compact JSON and static figures for every widget embed.
+    widgets = export_widgets(plan, records, ctx)
+    # 4. render: light and dark videos for every scene a lesson embeds (none with --no-video).
+    videos = render_videos(plan, records, ctx) if options.videos else {}
+    # 5. pages: only when something the site depends on changed.
+    return write_pages(plan, {"records": records, "widgets": widgets, "videos": videos}, options, ctx)
+
+
+def train(plan, ctx) -> dict[str, dict[str, Path]]:
+    """Lesson slug -> run name -> record path, for every lesson the plan needs."""
+    from generator import training
+
+    return {slug: training.train_runs(runs, ctx) for slug, runs in plan.runs.items()}
+
+
+def export_widgets(plan, records, ctx) -> dict:
     from generator import export
 
-    widgets = {lesson.slug: export.export_lesson(lesson, records[lesson.slug], root, cache, progress, rebuilt)
-               for lesson in targets}
+    return {slug: export.export_embeds(jobs, records[slug], ctx) for slug, jobs in plan.exports.items()}
 
-    # 4. render: light and dark videos for every scene a lesson embeds (none with --no-video).
-    videos = render_videos(targets, records, options, cache, progress, rebuilt) if options.videos else {}
 
-    # 5. pages: only when something the site depends on changed.
-    commit, commit_date = git_commit(root)
-    site_inputs = _site_inputs(options, series, records, widgets, videos, commit, commit_date)
+def render_videos(plan, records, ctx) -> dict:
+    """Every scene the plan's lessons embed (or use as their poster), both themes."""
+    if not plan.renders:
+        return {}
+    from generator import render
+
+    all_records = {f"{slug}/{run}": path for slug, runs in records.items() for run, path in runs.items()}
+    return render.render_jobs([job.scene for job in plan.renders], all_records, ctx)
+
+
+def write_pages(plan, made: dict, options: BuildOptions, ctx) -> BuildResult:
+    """Publish the site from what the stages made, unless the published one is current."""
+    commit = tuple(ctx.seen.get("commit") or git_commit(options.root))
+    site_inputs = _site_inputs(options, plan.series, made, commit)
     current = options.site.resolve() if options.site.is_symlink() else None
     if options.lesson is not None:
         # A new version derived from the one it starts from: always republished (pages are cheap).
         site_inputs = {"previous-site": current.name, **site_inputs}
     site_key = key_of(site_inputs)
     if current is not None and current.name == site_key and current.is_dir():
-        progress.finish("Site is up to date: nothing to do.")
-        return BuildResult(options.site, False, rebuilt)
-    rebuilt.append(f"site: {cache.why('site', 'site', site_inputs)}" if options.lesson is None
-                   else f"site: lesson {targets[0].slug} rebuilt into the previous site {current.name}")
-
+        if options.lesson is None:
+            manifest.record(options, ctx.seen, _snippets(plan.series))
+        ctx.progress.finish("Site is up to date: nothing to do.")
+        return BuildResult(options.site, False, ctx.rebuilt)
+    ctx.rebuilt.append(f"site: {ctx.cache.why('site', 'site', site_inputs)}" if options.lesson is None
+                       else f"site: lesson {plan.targets[0].slug} rebuilt into the previous site {current.name}")
     from generator import pages
 
-    assets = {lesson.slug: pages.LessonAssets(widgets[lesson.slug], _lesson_videos(lesson, videos),
-                                              records[lesson.slug])
-              for lesson in targets}
-    config = pages.SiteConfig(options.base_path, commit, commit_date, options.quality, options.site_url,
-                              options.videos)
-    versions = options.out / "sites"
+    assets = {lesson.slug: pages.LessonAssets(made["widgets"][lesson.slug],
+                                              _lesson_videos(plan.videos[lesson.slug], made["videos"]),
+                                              made["records"][lesson.slug])
+              for lesson in plan.targets}
+    config = pages.SiteConfig.of(options, commit)
     staging = options.out / f".staging-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     try:
         if options.lesson is None:
             staging.mkdir(parents=True)
-            pages.write_site(staging, root, options.templates, series, assets, config, progress, cache)
+            pages.write_site(staging, plan.series, assets, config, ctx)
         else:
             shutil.copytree(current, staging, symlinks=False)
-            pages.write_one_lesson(staging, root, options.templates, series, targets[0], assets, config,
-                                   progress, cache)
-        publish(staging, versions / site_key, options.site)
+            pages.write_one_lesson(staging, plan.series, plan.targets[0], assets, config, ctx)
+        publish(staging, options.out / "sites" / site_key, options.site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _after_publish(options, ctx, site_inputs, _snippets(plan.series))
+    ctx.progress.finish(f"Built {options.site} in {ctx.progress.elapsed():.1f}s")
+    return BuildResult(options.site, True, ctx.rebuilt)
+
+
+def _after_publish(options: BuildOptions, ctx, site_inputs: dict[str, str], snippets: list[str]) -> None:
+    """Record what a full build compares against; drop old versions and unused cache entries."""
     if options.lesson is None:  # the record `--why` compares a full build against
-        pending = cache.begin("site", "site", site_inputs)
-        pending.commit()
-    _remove_old_versions(versions, keep=site_key)
+        ctx.cache.begin("site", "site", site_inputs).commit()
+    _remove_old_versions(options.out / "sites", keep=options.site.resolve().name)
     _remove_leftovers(options.out)
     # A lesson build or a build without videos prunes nothing: the entries it did not use
     # (other lessons', the videos) are the ones the next full build wants.
     if options.lesson is None and options.videos:
-        cache.prune()
-    progress.finish(f"Built {options.site} in {progress.elapsed():.1f}s")
-    return BuildResult(options.site, True, rebuilt)
-
-
-def _target_lessons(series, options) -> list:
-    """The lessons this build trains, exports, renders and publishes."""
+        ctx.cache.prune()
     if options.lesson is None:
-        return list(series.lessons)
-    folder = lessons_stage.find_lesson_folder(options.content, options.lesson, options.root)
-    return [lesson for lesson in series.lessons if lesson.folder == folder]
+        manifest.record(options, ctx.seen, snippets)
 
 
-def check_embeds(lessons, declared: dict[str, list[str]], options) -> None:
-    """Widget and video embeds against the widgets, scenes and runs they name (reading
-    widget and scene files without importing them): a typo stops the build before any
-    training starts."""
-    from generator import export, render
-
-    known_records = {f"{slug}/{run}": Path() for slug, runs in declared.items() for run in runs}
-    for lesson in lessons:
-        export.check_lesson_widgets(lesson, set(declared[lesson.slug]), options.root)
-        for scene in _lesson_scenes(lesson, options):
-            render.check_records(scene, known_records, options.root)
+def _snippets(series) -> list[str]:
+    """The project files code embeds show (the site key reads them too)."""
+    return sorted({embed.name for lesson in series.lessons for embed in lesson.embeds if embed.kind == "code"})
 
 
-def _lesson_scenes(lesson, options):
-    """The scenes a lesson embeds (or uses as its poster), read and checked."""
-    from generator import render
-
-    wanted: dict[str, int | None] = {}
-    for embed in lesson.embeds:
-        if embed.kind != "video":
-            continue
-        if embed.args:  # a video takes none: a stray key=value is a typo, not an option
-            raise BuildError(location(lesson.source, embed.line, options.root),
-                             f"video embed takes no arguments, got {', '.join(sorted(embed.args))}",
-                             f"write '::: video {embed.name} | caption'")
-        wanted.setdefault(embed.name, embed.line)
-    if lesson.meta.get("poster"):
-        wanted.setdefault(lesson.meta["poster"], lessons_stage.key_line(lesson, "poster"))
-    scenes = []
-    for name, line in wanted.items():
-        path = render.find_scene(name, lesson.folder, options.scenes)
-        if path is None:
-            stem = name.replace("-", "_")
-            known = render.scene_names(lesson.folder, options.scenes)
-            raise BuildError(location(lesson.source, line, options.root),
-                             f"video '{name}' has no scene file{did_you_mean(name, known)}",
-                             f"add scenes/{stem}.py (shared) or {lesson.slug}/scenes/{stem}.py, or fix the name")
-        own = path.parent == lesson.folder / "scenes"
-        scenes.append(render.read_scene(path, options.root, lesson.slug if own else None))
-    return scenes
+def _lesson_videos(names: dict[str, str], videos):
+    """Video name -> its files, for the videos this lesson shows."""
+    return {name: videos[key] for name, key in names.items() if key in videos}
 
 
-def render_videos(lessons, records, options, cache, progress, rebuilt):
-    """Render every scene one of `lessons` embeds (or uses as its poster)."""
-    shared: set[str] = set()
-    own: dict[str, object] = {}
-    for lesson in lessons:
-        for scene in _lesson_scenes(lesson, options):
-            if scene.lesson is None:
-                shared.add(scene.name)
-            else:
-                own[scene.key] = scene
-    if not shared and not own:
-        return {}
-    from generator import render
-
-    all_records = {f"{slug}/{run}": path for slug, runs in records.items() for run, path in runs.items()}
-    return render.render_scenes(options.scenes, all_records, options.root, cache, progress, options.quality,
-                                options.workers, rebuilt, only=shared, lesson_scenes=list(own.values()))
-
-
-def _lesson_videos(lesson, videos):
-    """Video name -> its files, for the videos this lesson shows (its own scene first)."""
-    names = {e.name for e in lesson.embeds if e.kind == "video"}
-    if lesson.meta.get("poster"):
-        names.add(lesson.meta["poster"])
-    found = {}
-    for name in names:
-        own = f"{lesson.slug}--{name}"
-        if own in videos:
-            found[name] = videos[own]
-        elif name in videos:
-            found[name] = videos[name]
-    return found
-
-
-def _site_inputs(options, series, records, widgets, videos, commit, commit_date) -> dict[str, str]:
+def _site_inputs(options, series, made: dict, commit: tuple[str, str]) -> dict[str, str]:
     """Everything the published site depends on, as labelled fingerprints."""
+    records, widgets, videos = made["records"], made["widgets"], made["videos"]
     inputs: dict[str, str] = {}
     for path in sorted(options.content.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -313,17 +254,20 @@ def _site_inputs(options, series, records, widgets, videos, commit, commit_date)
     for slug, runs in records.items():
         for run, path in runs.items():
             inputs[f"record:{slug}/{run}"] = path.parent.name  # the entry key
+            measures = path.with_name(path.stem + ".measures.json")  # they change without the key
+            inputs[f"measures:{slug}/{run}"] = file_digest(measures) if measures.is_file() else ""
     for slug, exported in widgets.items():
         for eid, widget in exported.items():
             inputs[f"export:{slug}/{eid}"] = widget.data.parent.name
     for scene, variants in videos.items():
         for theme_name, files in variants.items():
             inputs[f"video:{scene}-{theme_name}"] = Path(files["video"]).parent.name
+    from generator import fonts, search  # both light: no heavy library
+    from generator.theme import palette_fingerprint
+
     inputs |= {"palette": palette_fingerprint(), "base_path": options.base_path, "site_url": options.site_url,
                "quality": options.quality,
-               "commit": commit, "commit_date": commit_date}
-    from generator import fonts, search  # both light: no heavy library
-
+               "commit": commit[0], "commit_date": commit[1]}
     inputs |= fonts.fingerprints(options.templates) | search.fingerprints()
     # Code embeds read project files: their bytes matter too.
     for lesson in series.lessons:

@@ -94,8 +94,9 @@ class Cache:
             removed += 1
         return removed
 
-    def why(self, stage: str, name: str, inputs: dict[str, str]) -> str:
-        """A short reason this output is stale: which labelled inputs changed."""
+    def why(self, stage: str, name: str, inputs: dict[str, str], notes: dict[str, str] | None = None) -> str:
+        """A short reason this output is stale: which labelled inputs changed (each with
+        its note, if `notes` has one: the record fields that changed)."""
         latest = self._name_dir(stage, name) / "latest.json"
         try:
             previous = json.loads(latest.read_text())["inputs"]
@@ -106,8 +107,23 @@ class Cache:
         )
         if not changed:
             return "previous output missing or incomplete"
-        shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        notes = notes or {}
+        labels = [f"{label} ({notes[label]})" if label in notes else label for label in changed]
+        shown = ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4 else "")
         return f"changed: {shown}"
+
+    def entry_folder(self, stage: str, name: str, inputs: dict[str, str]) -> Path:
+        """Where the entry for these inputs is (or would be), without checking it."""
+        return self._name_dir(stage, name) / key_of(inputs)
+
+    def previous(self, stage: str, name: str) -> Path | None:
+        """The folder of the newest entry made for (stage, name), if it still exists."""
+        try:
+            key = json.loads((self._name_dir(stage, name) / "latest.json").read_text())["key"]
+        except (OSError, ValueError, KeyError):
+            return None
+        folder = self._name_dir(stage, name) / key
+        return folder if folder.is_dir() else None
 
     def begin(self, stage: str, name: str, inputs: dict[str, str]) -> "PendingEntry":
         """A temporary folder to write outputs into; `commit()` makes it an entry."""

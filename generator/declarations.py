@@ -9,6 +9,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from generator import sources
 from generator.errors import BuildError, location
 
 
@@ -18,7 +19,7 @@ def read_declarations(path: Path, names: tuple[str, ...], unit: str, root: Path,
     one of `names`, and the names of its top-level functions and classes. A syntax error or
     a non-literal value is one BuildError naming `unit` (e.g. "scene 'x'")."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = sources.parse(path)
     except SyntaxError as exc:
         raise BuildError(location(path, exc.lineno, root), f"{unit} has a syntax error: {exc.msg}",
                          "fix the Python") from None

@@ -8,30 +8,34 @@ the widget's own code and writes, into the cache:
   figure-light.png,   the static figure shown when JavaScript is off (and in print):
   figure-dark.png     figure() drawn once per theme with the theme's rcParams applied;
   alt.txt             describe(data), the figure's alt text.
-Each embed is cached by its widget folder's files, the generator modules widget.py
-imports, the records it reads, its arguments, the palette and matplotlib's version: so
-editing one widget re-exports only its embeds.
+Each embed is cached by its widget folder's files (Python by syntax tree), the
+generator modules widget.py imports (generator/widget_api.py), the records it reads, its
+arguments, the palette, matplotlib's version and EXPORT_VERSION: so editing one widget
+re-exports only its embeds, and refactoring this module re-exports nothing.
 
-Input:  a lesson's widget embeds, the widgets it can use, its records ({run: path}).
+Input:  the plan's export jobs of one lesson (embed, widget, checked arguments), its records ({run: path}).
 Output: {embed id: ExportedWidget}.
 """
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cache import Cache, file_digest, text_digest, write_atomic
+from generator.cache import file_digest, text_digest, write_atomic
 from generator.errors import BuildError, line_in, location, relative
 from generator.lessons import Embed, Lesson
+from generator.sources import installed_version, tree_digest
 from generator.theme import THEMES, matplotlib_style, palette_fingerprint, tokens
 from generator.widgets import Widget, catalogue, check_data, check_embed
 
 # A widget's JSON is fetched before it can draw: keep each one small.
 WIDGET_BUDGET_GZIP_BYTES = 64 * 1024
 FIGURE_DPI = 100  # figures are drawn at 8 x 3.2 inches or so: 800 px, sharp at 2x in the column
+# Bump when a change to this module changes what an export writes (data.json, figures,
+# alt text): every embed is then exported again once.
+EXPORT_VERSION = 1
 GENERATOR_DIR = Path(__file__).parent
 
 
@@ -58,19 +62,21 @@ def embed_id(embed: Embed) -> str:
     return f"{embed.name}--{text_digest(json.dumps(embed.args, sort_keys=True))[:8]}"
 
 
-def check_lesson_widgets(lesson: Lesson, run_names: set[str], root: Path) -> dict[int, tuple[Widget, dict]]:
+def check_lesson_widgets(lesson: Lesson, run_names: set[str], root: Path,
+                         builtins: dict[str, Widget] | None = None) -> dict[int, tuple[Widget, dict]]:
     """Every widget embed of a lesson against its widget's ARGS, before any training.
     Returns embed line -> (widget, arguments with defaults filled in)."""
-    widgets = catalogue(root, lesson.folder)
+    widgets = catalogue(root, lesson.folder, builtins)
     return {e.line: check_embed(e, lesson.source, run_names, widgets, root, lesson.slug)
             for e in lesson.embeds if e.kind == "widget"}
 
 
 def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path], root: Path) -> dict[str, str]:
     """Exactly what one embed's outputs depend on."""
-    inputs = {f"widget:{relative(p, root)}": file_digest(p) for p in widget.files()}
+    inputs = {f"widget:{relative(p, root)}": tree_digest(p) if p.suffix == ".py" else file_digest(p)
+              for p in widget.files()}
     for module in widget.shared_imports(GENERATOR_DIR):
-        inputs[f"generator/{module.name}"] = file_digest(module)
+        inputs[f"generator/{module.name}"] = tree_digest(module)
     inputs |= {f"record:{r}": file_digest(records[r]) for r in widget.runs_of(args)}
     inputs |= {
         "args": json.dumps(args, sort_keys=True),
@@ -79,29 +85,27 @@ def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path],
         "figure-style": text_digest(json.dumps({t: matplotlib_style(t) for t in THEMES}, sort_keys=True,
                                                default=repr) + f"dpi={FIGURE_DPI}"),
         "version:matplotlib": _version("matplotlib"),
+        "export-version": str(EXPORT_VERSION),
     }
     return inputs
 
 
-def export_lesson(lesson: Lesson, records: dict[str, Path], root: Path, cache: Cache, progress,
-                  why: list[str] | None = None) -> dict[str, ExportedWidget]:
-    """Export every widget embed of one lesson. Returns embed id -> ExportedWidget."""
-    embeds = [e for e in lesson.embeds if e.kind == "widget"]
-    checked = check_lesson_widgets(lesson, set(records), root)
+def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidget]:
+    """Export the plan's widget embeds of one lesson. Returns embed id -> ExportedWidget."""
     exported: dict[str, ExportedWidget] = {}
-    for i, embed in enumerate(embeds, 1):
-        widget, args = checked[embed.line]
-        eid = embed_id(embed)
-        inputs = embed_inputs(widget, args, records, root)
-        name = f"{lesson.slug}/{eid}"
-        entry = cache.lookup("export", name, inputs)
+    for i, job in enumerate(jobs, 1):
+        eid = embed_id(job.embed)
+        inputs = embed_inputs(job.widget, job.args, records, ctx.root)
+        name = f"{job.lesson.slug}/{eid}"
+        entry = ctx.cache.lookup("export", name, inputs)
         if entry is None:
-            progress.item("export", eid, i, len(embeds))
-            if why is not None:
-                why.append(f"export/{name}: {cache.why('export', name, inputs)}")
-            where = location(lesson.source, embed.line, root)
-            entry = _export_one(widget, args, records, where, cache.begin("export", name, inputs))
-        exported[eid] = ExportedWidget(widget, eid, entry.file("data.json"),
+            ctx.progress.item("export", eid, i, len(jobs))
+            prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
+            notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
+            ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
+            where = location(job.lesson.source, job.embed.line, ctx.root)
+            entry = _export_one(job.widget, job.args, records, where, ctx.cache.begin("export", name, inputs))
+        exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),
                                        {t: entry.file(f"figure-{t}.png") for t in THEMES},
                                        entry.file("alt.txt").read_text())
     return exported
@@ -165,7 +169,4 @@ def _call(widget: Widget, function: str, where: str, fn, *args):
 
 
 def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
+    return installed_version(package)

@@ -160,6 +160,6 @@ def write_fonts(site: Path, templates: Path, cache=None) -> dict[str, int]:
 
 
 def _subsetter_version() -> str:
-    import importlib.metadata
+    from generator.sources import installed_version
 
-    return importlib.metadata.version("fonttools")
+    return installed_version("fonttools")

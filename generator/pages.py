@@ -36,7 +36,7 @@ from generator import feeds, fonts, search, theme
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
-from generator.training import artifacts_folder
+from generator.training import artifacts_folder, measures_file
 from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
                                     MathExtension, footnotes_to_sidenotes, heading_text_to_id)
 
@@ -57,13 +57,21 @@ THEME_BOOT_SCRIPT = (
 
 @dataclass(frozen=True)
 class SiteConfig:
-    base_path: str = "/"          # where the site is served from, e.g. "/my-repo/"
-    commit: str = "unversioned"   # the commit the site was built from
-    commit_date: str = ""         # that commit's date (ISO), not the clock's
-    quality: str = "publish"
-    site_url: str = ""            # absolute URL of the published site, e.g. https://me.github.io/repo/;
-                                  # sitemap, feed and social cards need it, and are left out without it
-    videos: bool = True           # False (--no-video): each video is a placeholder saying so
+    """How the site is published: the build's options (base path, site URL, quality,
+    videos, folders) and the commit it is built from, with that commit's date."""
+
+    options: Any                  # build.BuildOptions
+    commit: str = "unversioned"
+    commit_date: str = ""         # the commit's date (ISO), not the clock's
+
+    @classmethod
+    def of(cls, options, commit: tuple[str, str]) -> "SiteConfig":
+        return cls(options, *commit)
+
+    def __getattr__(self, name: str):  # base_path, site_url, quality, videos, root, templates
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.options, name)
 
 
 @dataclass
@@ -110,7 +118,16 @@ def list_regions(path: Path) -> list[str]:
     return [m["name"] for m in REGION_START.finditer(path.read_text(encoding="utf-8"))]
 
 
+# The usual suffixes by name: finding a lexer by file name matches every lexer's patterns
+# (about half a second, a prose edit's largest cost).
+LEXER_BY_SUFFIX = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".css": "css", ".html": "html",
+                   ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".sh": "bash", ".md": "markdown",
+                   ".toml": "toml", ".txt": "text"}
+
+
 def highlight_code(code: str, filename: str | None = None, language: str | None = None) -> str:
+    suffix = Path(filename or "x.txt").suffix.lower()
+    language = language or LEXER_BY_SUFFIX.get(suffix)
     try:
         lexer = get_lexer_by_name(language) if language else get_lexer_for_filename(filename or "x.txt")
     except ClassNotFound:
@@ -222,8 +239,13 @@ class PageRenderer:
         self.series = series
         self.assets = assets
         self.config = config
+        # Compiled templates are kept between builds (keyed by their source): compiling them
+        # is a good part of a prose edit's rebuild.
+        compiled = config.out / "cache" / "jinja"
+        compiled.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)),
             autoescape=jinja2.select_autoescape(["html"]),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -288,12 +310,16 @@ class PageRenderer:
                             f"{did_you_mean(run, assets.records)}",
                             f"declared runs: {known}")
         key = f"{lesson.slug}/{run}"
-        if key not in self._facts:
-            self._facts[key] = json.loads(assets.records[run].read_text()).get("facts", {})
+        if key not in self._facts:  # facts and measures (rec.measure) read alike
+            record = assets.records[run]
+            measures = measures_file(record)
+            self._facts[key] = {**json.loads(record.read_text()).get("facts", {}),
+                                **(json.loads(measures.read_text()) if measures.is_file() else {})}
         facts = self._facts[key]
         if name not in facts:
             raise FactError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
-                            f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...)")
+                            f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...) or "
+                            "rec.measure(...)")
         return facts[name]
 
     def _highlight_fences(self, body: str) -> str:
@@ -489,9 +515,9 @@ def is_planned(item: Lesson | PlannedLesson) -> bool:
     return isinstance(item, PlannedLesson)
 
 
-def write_site(out: Path, root: Path, templates: Path, series: Series, assets: dict[str, LessonAssets],
-               config: SiteConfig, progress, cache=None) -> None:
+def write_site(out: Path, series: Series, assets: dict[str, LessonAssets], config: SiteConfig, ctx) -> None:
     """Render every page and copy every asset into `out` (an empty staging folder)."""
+    root, templates, progress, cache = ctx.root, config.templates, ctx.progress, ctx.cache
     renderer = PageRenderer(root, templates, series, assets, config)
     renderer.env.tests["planned"] = is_planned
     static_out = out / "static"
@@ -547,9 +573,10 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
                 copy(Path(path), out / "video" / Path(path).name)
 
 
-def write_one_lesson(out: Path, root: Path, templates: Path, series: Series, lesson: Lesson,
-                     assets: dict[str, LessonAssets], config: SiteConfig, progress, cache=None) -> None:
+def write_one_lesson(out: Path, series: Series, lesson: Lesson, assets: dict[str, LessonAssets],
+                     config: SiteConfig, ctx) -> None:
     """Replace one lesson in `out`, a copy of the previous site; leave every other file."""
+    root, templates, progress, cache = ctx.root, config.templates, ctx.progress, ctx.cache
     renderer = PageRenderer(root, templates, series, assets, config)
     renderer.env.tests["planned"] = is_planned
     progress.item("pages", lesson.slug, 1, 1)

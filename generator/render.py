@@ -31,7 +31,6 @@ Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "c
 from __future__ import annotations
 
 import ast
-import importlib.metadata
 import json
 import subprocess
 import time
@@ -43,7 +42,7 @@ from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
 from generator.theme import THEMES, manim_colors
-from generator.training import local_imports
+from generator.sources import installed_version, local_imports, tree_digest
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
@@ -59,6 +58,9 @@ def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
     """{"video": ..., "poster": ..., "captions": ..., "chapters": ...} inside one cache entry."""
     return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
 HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
+# Bump when a change to this module changes what a render writes (the encode, the poster,
+# the captions): every video is then rendered again once. Refactoring it bumps nothing.
+RENDER_VERSION = 1
 # Seconds one (scene, theme) may take to render, unless its file says `TIMEOUT = ...`.
 DEFAULT_SCENE_TIMEOUT = 1800.0
 
@@ -161,17 +163,17 @@ def check_records(scene: SceneSource, records: dict[str, Path], root: Path) -> N
 
 def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quality: str, root: Path) -> dict[str, str]:
     """Exactly what one (scene, theme) video depends on."""
-    inputs = {relative(scene.path, root): file_digest(scene.path)}
+    inputs = {relative(scene.path, root): tree_digest(scene.path)}
     for dep in scene.deps:
-        inputs[relative(dep, root)] = file_digest(dep)
+        inputs[relative(dep, root)] = tree_digest(dep)
     for run_id in scene.records:
         inputs[f"record:{run_id}"] = file_digest(records[run_id])
     # Only this theme's colours: retinting the dark palette leaves light videos alone.
     inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
     inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
-    inputs["version:manim"] = importlib.metadata.version("manim")
+    inputs["version:manim"] = installed_version("manim")
     inputs["version:ffmpeg"] = ffmpeg_fingerprint()
-    inputs["generator/render.py"] = file_digest(Path(__file__))
+    inputs["render-version"] = str(RENDER_VERSION)
     return inputs
 
 
@@ -190,48 +192,52 @@ def ffmpeg_fingerprint() -> str:
 
 
 # --------------------------------------------------------------------------- the stage
-def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache: Cache, progress, quality: str,
-                  workers: int = 2, why: list[str] | None = None, only: set[str] | None = None,
+def render_scenes(scenes_dir: Path, records: dict[str, Path], ctx, only: set[str] | None = None,
                   lesson_scenes: list[SceneSource] = ()) -> dict[str, dict[str, dict[str, Path]]]:
-    """Make sure every needed scene has a fresh video, poster and captions per theme:
-    the shared scenes in `only` (all of them if None) and the lessons' own scenes given."""
-    if quality not in QUALITIES:
-        raise BuildError("render", f"unknown quality {quality!r}", f"use one of {sorted(QUALITIES)}")
-    scenes = [read_scene(p, root) for p in scene_files(scenes_dir)]
+    """The shared scenes in `only` (all of them if None) and the lessons' own scenes given,
+    read, checked and rendered: for callers without a plan (tests, the benchmark)."""
+    scenes = [read_scene(p, ctx.root) for p in scene_files(scenes_dir)]
     if only is not None:
         missing = sorted(only - {s.name for s in scenes})
         if missing:
-            raise BuildError(location(scenes_dir, None, root), f"no scene file for {missing}",
+            raise BuildError(location(scenes_dir, None, ctx.root), f"no scene file for {missing}",
                              f"add scenes/{missing[0].replace('-', '_')}.py or fix the embed's name")
         scenes = [s for s in scenes if s.name in only]
     scenes += list(lesson_scenes)
     for scene in scenes:  # fail before any rendering starts
-        check_records(scene, records, root)
+        check_records(scene, records, ctx.root)
+    return render_jobs(scenes, records, ctx)
 
+
+def render_jobs(scenes: list[SceneSource], records: dict[str, Path], ctx) -> dict[str, dict[str, dict[str, Path]]]:
+    """Make sure every scene given (read and checked by the plan) has a fresh video,
+    poster and captions per theme. Returns scene key -> theme -> files."""
+    if ctx.quality not in QUALITIES:
+        raise BuildError("render", f"unknown quality {ctx.quality!r}", f"use one of {sorted(QUALITIES)}")
     results: dict[str, dict[str, dict[str, Path]]] = {}
     stale = []
     for scene in scenes:
         for theme in THEMES:
-            inputs = scene_inputs(scene, theme, records, quality, root)
-            entry = cache.lookup("render", f"{scene.key}-{theme}", inputs)
+            inputs = scene_inputs(scene, theme, records, ctx.quality, ctx.root)
+            entry = ctx.cache.lookup("render", f"{scene.key}-{theme}", inputs)
             if entry is not None:
                 results.setdefault(scene.key, {})[theme] = output_files(entry.folder, scene.key, theme)
             else:
                 stale.append((scene, theme, inputs))
     for scene, theme, inputs in stale:
         name = f"{scene.key}-{theme}"
-        if why is not None:
-            why.append(f"render/{name}: {cache.why('render', name, inputs)}")
-    for scene, theme, folder in _render_all(stale, records, root, cache, progress, quality, workers):
+        ctx.rebuilt.append(f"render/{name}: {ctx.cache.why('render', name, inputs, ctx.record_notes)}")
+    for scene, theme, folder in _render_all(stale, records, ctx):
         results.setdefault(scene.key, {})[theme] = output_files(folder, scene.key, theme)
     return {name: results[name] for name in sorted(results)}
 
 
-def _render_all(stale, records, root, cache, progress, quality, workers):
+def _render_all(stale, records, ctx):
     """Render stale (scene, theme) pairs in worker processes; commit each as it finishes."""
     if not stale:
         return []
-    workers = max(1, min(workers, len(stale)))
+    root, cache, progress, quality = ctx.root, ctx.cache, ctx.progress, ctx.quality
+    workers = max(1, min(ctx.workers, len(stale)))
     progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
     pendings = [cache.begin("render", f"{scene.key}-{theme}", inputs) for scene, theme, inputs in stale]
     jobs = [_job(scene, theme, records, root, quality, pending.folder)
@@ -468,7 +474,10 @@ def benchmark(root: Path, records: dict[str, Path], scenes_dir: Path | None = No
     def timed(quality: str, workers: int):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            out = render_scenes(scenes_dir, records, root, Cache(Path(tmp)), Silent(), quality, workers=workers)
+            from generator.plan import BuildContext
+
+            ctx = BuildContext(root, Cache(Path(tmp)), Silent(), workers, quality)
+            out = render_scenes(scenes_dir, records, ctx)
             seconds = time.perf_counter() - started
             sizes = {f"size_mb:{name}-{theme}": files["video"].stat().st_size / 1e6
                      for name, themes in out.items() for theme, files in themes.items()}

@@ -11,7 +11,6 @@ downloaded at build time).
 """
 from __future__ import annotations
 
-import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +22,9 @@ OUTPUT = "pagefind"
 
 def fingerprints() -> dict[str, str]:
     """What the index depends on besides the pages: Pagefind's version."""
-    try:
-        return {"version:pagefind": importlib.metadata.version("pagefind_bin")}
-    except importlib.metadata.PackageNotFoundError:
-        return {"version:pagefind": "absent"}
+    from generator.sources import installed_version
+
+    return {"version:pagefind": installed_version("pagefind_bin")}
 
 
 def write_index(site: Path) -> None:

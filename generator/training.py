@@ -1,76 +1,61 @@
 """Stage 1, training: run every experiment a lesson declares and record what happened.
 
-A lesson's `experiments.py` declares named runs with the `@run(...)` decorator. Each run
-receives a Recorder and writes three kinds of data into it:
-  - constants: data fixed for the whole run (the training points, the x grid),
-  - series: values logged at every step (train and validation loss),
-  - snapshots: arrays recorded at chosen steps (the prediction on the grid, weight norms).
-Each may be a number or an array of any shape (NumPy, torch or nested lists); arrays are
-stored as nested lists, so `np.asarray(record["snapshots"]["w"])` gives them back with
-their shape (steps first for series and snapshots).
-A run may also write files (saved weights) with `rec.artifact(name)`; they are kept in
-the cache beside the record and published as downloads.
-The stage writes one JSON record per run into the cache. Records hold only finite numbers:
-a run that diverges must stop before logging a NaN (the build refuses it otherwise).
+What a run may do is the authoring API (generator/authoring.py); this module finds the
+runs of a lesson, decides which are stale and executes those in worker processes.
 
-Input:  a Lesson (its experiments.py and the local modules it imports).
+Each run is one cache entry ("record", "<lesson>/<run>") holding `<run>.json` (the
+record, without measures), `<run>.measures.json` and the files the run saved in
+`<run>.files/`. Its key is what the run's numbers can depend on and nothing else
+(see `run_inputs`); refactoring this module changes no key. A change here that changes
+what records hold bumps TRAINING_VERSION, which every key includes.
+
+A small index entry per lesson ("runs", "<lesson>") keyed on the lesson's sources by
+syntax tree lists each run's key, so a build whose sources did not change finds every
+record without importing experiments.py (nor torch).
+
+Input:  a Lesson (its experiments.py, the local modules it imports, its data files).
 Output: {run name: path of its record JSON}.
 """
 from __future__ import annotations
 
 import ast
-import importlib.metadata
+import builtins
 import importlib.util
 import inspect
 import json
-import math
+import os
 import sys
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import authoring, sources
+from generator.authoring import DECLARED, RunSpec, execute
 from generator.cache import Cache, file_digest, write_atomic
-from generator.errors import BuildError, line_in, location
-from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
+from generator.errors import BuildError, line_in, location, relative
+from generator.workers import check_timeout, worker_pool
 
-RECORD_SCHEMA = "run-record/1"
-# A run that takes longer than this many seconds is stopped; @run(timeout=...) changes it.
-DEFAULT_RUN_TIMEOUT = 1200.0
+# Bump when a change to this stage changes the records it writes (their layout, what
+# goes into the record file): every run then retrains once.
+TRAINING_VERSION = 2
+AUTHORING_API = Path(authoring.__file__)
+LIBRARIES = ("torch", "numpy", "scikit-learn")
 _CONFIG_TYPES = (bool, int, float, str, list, tuple)
+# Lesson-folder parts that are not read by runs (the page, its units, its tests).
+NOT_RUN_INPUTS = {"lesson.md", "widgets", "scenes", "tests", "__pycache__"}
 
 
-# --------------------------------------------------------------------------- declaring runs
-@dataclass(frozen=True)
-class RunSpec:
-    name: str
-    fn: Callable[..., None]
-    seed: int
-    config: dict[str, Any]
-    file: str
-    line: int
-    timeout: float = DEFAULT_RUN_TIMEOUT
-
-
-def run(*, seed: int = 0, timeout: float = DEFAULT_RUN_TIMEOUT, **config: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Declare a recorded run. The function is called as fn(rec, seed=..., **config)."""
-
-    def declare(fn: Callable[..., None]) -> Callable[..., None]:
-        file = inspect.getsourcefile(fn) or "<unknown>"
-        line = inspect.getsourcelines(fn)[1]
-        fn.__run_spec__ = RunSpec(fn.__name__, fn, seed, dict(config), file, line, timeout)  # type: ignore[attr-defined]
-        return fn
-
-    return declare
-
-
+# --------------------------------------------------------------------------- declared runs
 def collect_runs(module: Any) -> list[RunSpec]:
-    """The runs a module declares, in the order they appear in its source."""
+    """The runs a module declares, in the order they were declared (a run made by a
+    helper function counts even when no module-level name holds it)."""
+    file = getattr(module, "__file__", None)
     specs = [v.__run_spec__ for v in vars(module).values() if hasattr(v, "__run_spec__")]
-    specs = [s for s in specs if s.file == getattr(module, "__file__", s.file)]
-    return sorted(specs, key=lambda s: s.line)
+    specs += DECLARED.get(file, [])
+    unique = {id(s): s for s in specs if s.file == file}
+    return sorted(unique.values(), key=lambda s: s.line)
 
 
 def check_config(spec: RunSpec, root: Path | None = None) -> None:
@@ -109,207 +94,7 @@ def _resolve_annotation(annotation: Any, fn: Callable[..., None]) -> type | None
     return annotation if annotation in _CONFIG_TYPES else None
 
 
-# --------------------------------------------------------------------------- recording
-class NonFiniteValue(ValueError):
-    def __init__(self, name: str, step: int):
-        self.name, self.step = name, step
-        super().__init__(f"{name} is not finite at step {step}")
-
-
-def _finite_array(name: str, step: int, value: Any) -> Any:
-    """A number or an array of any shape (list, NumPy array, torch tensor) as plain JSON.
-
-    An array becomes nested lists of floats with its shape (np.asarray restores it); a
-    scalar becomes a float. Refuses NaN and infinities, and ragged nesting.
-    """
-    import numpy as np  # here, not at the top: a build with nothing to do imports no numpy
-
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers with a regular shape, "
-                         f"got {type(value).__name__}") from None
-    if not np.isfinite(array).all():
-        raise NonFiniteValue(name, step)
-    return array.tolist()
-
-
-def _shape(value: Any) -> tuple[int, ...]:
-    shape = []
-    while isinstance(value, list):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return tuple(shape)
-
-
-@dataclass
-class Recorder:
-    constants: dict[str, Any] = field(default_factory=dict)
-    series: dict[str, list[float]] = field(default_factory=dict)
-    snapshots: dict[str, list[Any]] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
-    artifact_dir: Path | None = None   # where rec.artifact() files go (a temporary folder if None)
-    artifacts: list[str] = field(default_factory=list)
-
-    def constant(self, **values: Any) -> None:
-        """Data fixed for the whole run: numbers, strings, or arrays of any shape
-        (lists, NumPy arrays, torch tensors), stored as nested lists."""
-        for name, value in values.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                if not math.isfinite(value):
-                    raise NonFiniteValue(name, 0)
-                self.constants[name] = float(value) if isinstance(value, float) else value
-            elif isinstance(value, str):
-                self.constants[name] = value
-            else:
-                converted = _finite_array(name, 0, value)
-                # A 0-d array is kept as a one-element list, as records always had it.
-                self.constants[name] = converted if isinstance(converted, list) else [converted]
-
-    def log(self, step: int, **values: Any) -> None:
-        """Values at one step: scalars, or arrays of any shape (the same shape at every
-        step). The step goes into the 'step' series."""
-        converted = {name: _finite_array(name, step, value) for name, value in values.items()}
-        self._append(self.series, step, converted)
-
-    def snapshot(self, step: int, **arrays: Any) -> None:
-        """Arrays of any shape at one chosen step; the step goes into the 'step' list."""
-        converted = {}
-        for name, value in arrays.items():
-            value = _finite_array(name, step, value)
-            converted[name] = value if isinstance(value, list) else [value]  # a scalar snapshot is [x]
-        self._append(self.snapshots, step, converted)
-
-    @staticmethod
-    def _append(table: dict[str, list[Any]], step: int, values: dict[str, Any]) -> None:
-        for name, value in values.items():
-            earlier = table.get(name)
-            if earlier and _shape(earlier[0]) != _shape(value):
-                raise ValueError(f"{name} has shape {_shape(value)} at step {step} but "
-                                 f"{_shape(earlier[0])} before; keep one shape per name")
-        table.setdefault("step", []).append(int(step))
-        for name, value in values.items():
-            table.setdefault(name, []).append(value)
-
-    def fact(self, **values: Any) -> None:
-        """Named results of the run (best epoch, stopped early...) for pages and tests."""
-        self.facts.update(values)
-
-    def artifact(self, name: str) -> Path:
-        """A path to write one file the run produces (e.g. torch.save of its weights).
-
-        The build keeps it beside the record and publishes it as downloads/<run>/<name>.
-        """
-        if "/" in name or name.startswith(".") or name in self.artifacts:
-            raise ValueError(f"artifact name {name!r} must be a new plain file name")
-        if self.artifact_dir is None:
-            self.artifact_dir = Path(tempfile.mkdtemp(prefix="run-artifacts-"))
-        self.artifact_dir.mkdir(parents=True, exist_ok=True)
-        self.artifacts.append(name)
-        return self.artifact_dir / name
-
-    def as_record(self, spec: RunSpec, seed: int) -> dict[str, Any]:
-        return {
-            "schema": RECORD_SCHEMA,
-            "run": spec.name,
-            "seed": seed,
-            "config": spec.config,
-            "constants": self.constants,
-            "series": self.series,
-            "snapshots": self.snapshots,
-            "facts": self.facts,
-            "artifacts": self.artifacts,
-        }
-
-
-# --------------------------------------------------------------------------- the training loop
-def fit(model, optimizer, loss_fn, x, y, epochs: int, after_epoch=None) -> int:
-    """Full-batch training: the one loop every run uses.
-
-    `after_epoch(epoch)` is called after each update; returning True stops training
-    (early stopping). Returns the number of epochs done.
-    """
-    for epoch in range(1, epochs + 1):
-        model.train()
-        # [start:five-lines]
-        prediction = model(x)          # 1. forward: run the model
-        loss = loss_fn(prediction, y)  # 2. loss: how wrong is it?
-        optimizer.zero_grad()          # 3. forget the previous step's gradients
-        loss.backward()                # 4. backward: autograd fills every .grad
-        optimizer.step()               # 5. step: move each weight against its gradient
-        # [end:five-lines]
-        if after_epoch is not None and after_epoch(epoch):
-            return epoch
-    return epochs
-
-
-def seed_everything(seed: int) -> None:
-    """Same seed, same numbers: one thread and deterministic kernels."""
-    import numpy as np
-    import torch
-
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    # One thread: for these small models it is faster than two and removes any
-    # dependence of the float sums on thread scheduling. Parallelism is across runs.
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-
-
-def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
-            artifact_dir: Path | None = None) -> dict[str, Any]:
-    """Run one experiment and return its record. Raises BuildError naming the run."""
-    seed = spec.seed if seed is None else seed
-    seed_everything(seed)
-    rec = Recorder(artifact_dir=artifact_dir)
-    try:
-        with time_limit(spec.timeout):
-            spec.fn(rec, seed=seed, **spec.config)
-    except TimedOut:
-        raise BuildError(location(spec.file, spec.line, root),
-                         f"run '{spec.name}' did not finish within its {spec.timeout:g} s time limit",
-                         "make it faster, or give it more time with @run(timeout=SECONDS)") from None
-    except NonFiniteValue as exc:
-        raise BuildError(location(spec.file, spec.line, root),
-                         f"run '{spec.name}' recorded a non-finite {exc.name} at step {exc.step}",
-                         "lower the learning rate, or stop the run before it diverges") from None
-    except BuildError:
-        raise
-    except Exception as exc:  # an author's code failed: point at their line
-        line = line_in(exc, spec.file) or spec.line
-        raise BuildError(location(spec.file, line, root),
-                         f"run '{spec.name}' raised {type(exc).__name__}: {exc}",
-                         "fix the experiment and rebuild") from None
-    return rec.as_record(spec, seed)
-
-
 # --------------------------------------------------------------------------- loading experiments
-def local_imports(path: Path, search_dir: Path) -> list[Path]:
-    """Python files in `search_dir` that `path` imports, directly or through each other."""
-    found: list[Path] = []
-    todo = [path]
-    while todo:
-        current = todo.pop()
-        try:
-            tree = ast.parse(current.read_text(), filename=str(current))
-        except SyntaxError:
-            continue  # reported when the module is imported
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                candidate = search_dir / (name.split(".")[0] + ".py")
-                if candidate.is_file() and candidate not in found and candidate != path:
-                    found.append(candidate)
-                    todo.append(candidate)
-    return sorted(found)
-
-
 def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     """Import a lesson's experiments.py and return its declared runs, checked."""
     where = location(path, None, root)
@@ -318,6 +103,7 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     module_name = f"_experiments_{path.parent.name.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
+    DECLARED.pop(str(path), None)  # an earlier import's runs are not this one's
     sys.path.insert(0, str(path.parent))
     try:
         spec.loader.exec_module(module)
@@ -330,81 +116,284 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     finally:
         sys.path.remove(str(path.parent))
     runs = collect_runs(module)
+    seen: set[str] = set()
     for run_spec in runs:
         check_config(run_spec, root)
+        if run_spec.name in seen:  # each run has its own record: a second one would replace the first
+            raise BuildError(location(run_spec.file, run_spec.line, root), f"run '{run_spec.name}' is declared twice",
+                             "give each run its own name")
+        seen.add(run_spec.name)
     return runs
 
 
-def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> list[str]:
-    """The run names a lesson declares, before any training: from the cache when its
-    records are fresh (no import at all), else by importing experiments.py (which also
-    checks each run's config)."""
-    if not experiments.is_file():
-        return []
-    entry = cache.lookup("runs", slug, experiment_inputs(experiments, root))
-    if entry is not None:
-        return json.loads(entry.file("runs.json").read_text())
-    return [spec.name for spec in load_experiments(experiments, root)]
-
-
+# --------------------------------------------------------------------------- what a record depends on
 def library_versions() -> dict[str, str]:
-    versions = {}
-    for package in ("torch", "numpy", "scikit-learn"):
+    return {package: sources.installed_version(package) for package in LIBRARIES}
+
+
+def data_files(experiments: Path) -> list[Path]:
+    """The files a run may read beside experiments.py: every file of the lesson folder
+    but lesson.md, widgets/, scenes/, tests/ and Python files experiments.py does not
+    import (a script readers download is not read by a run)."""
+    folder = experiments.parent
+    found = []
+    for current, subfolders, files in os.walk(folder):
+        here = Path(current)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".")
+                               and not (here == folder and d in NOT_RUN_INPUTS) and d != "__pycache__")
+        for name in sorted(files):
+            path = here / name
+            if name.startswith(".") or (here == folder and name in NOT_RUN_INPUTS) or path.suffix == ".py":
+                continue
+            found.append(path)
+    return found
+
+
+def lesson_inputs(experiments: Path, root: Path) -> dict[str, str]:
+    """What any run of the lesson may depend on: its Python sources by syntax tree, its
+    data files by bytes, the authoring API, the library versions and TRAINING_VERSION."""
+    inputs = {relative(experiments, root): sources.tree_digest(experiments)}
+    for module in sources.local_imports(experiments, experiments.parent):
+        inputs[relative(module, root)] = sources.tree_digest(module)
+    for path in data_files(experiments):
+        inputs[f"data:{relative(path, root)}"] = file_digest(path)
+    inputs["generator/authoring.py"] = sources.tree_digest(AUTHORING_API)
+    inputs["training-version"] = str(TRAINING_VERSION)
+    inputs |= {f"version:{package}": version for package, version in library_versions().items()}
+    # Any other installed library the sources import (scipy, say) counts with its version.
+    for module in [experiments, *sources.local_imports(experiments, experiments.parent)]:
         try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = "absent"
-    return versions
-
-
-def experiment_inputs(path: Path, root: Path) -> dict[str, str]:
-    """Everything a lesson's records depend on: sources, the loop, library versions."""
-    inputs = {str(path.relative_to(root)): file_digest(path)}
-    for dep in local_imports(path, path.parent):
-        inputs[str(dep.relative_to(root))] = file_digest(dep)
-    inputs["generator/training.py"] = file_digest(Path(__file__))
-    for package, version in library_versions().items():
-        inputs[f"version:{package}"] = version
+            names = sources.imported_names(sources.parse(module))
+        except SyntaxError:
+            continue  # reported when the module is imported
+        for top in {name.split(".")[0] for name in names} - {"generator"}:
+            version = sources.installed_version(top, ask_metadata=False)
+            if version != "absent":
+                inputs.setdefault(f"version:{top}", version)
     return inputs
 
 
+def run_inputs(spec: RunSpec, lesson: dict[str, str], experiments: Path, root: Path) -> dict[str, str]:
+    """One run's key: the lesson's inputs with experiments.py narrowed to the code the run
+    reaches, plus its name, seed and configuration."""
+    inputs = dict(lesson)
+    code = reached_code(sources.parse(experiments), spec.line)
+    if code is not None:
+        inputs[relative(experiments, root)] = code
+    inputs |= {"run": spec.name, "seed": str(spec.seed),
+               "config": json.dumps(spec.config, sort_keys=True, default=repr)}
+    return inputs
+
+
+# Calls that read or bind names the syntax tree cannot see: the run is keyed on the whole module.
+DYNAMIC = {"globals", "locals", "vars", "exec", "eval", "__import__", "setattr", "delattr"}
+KNOWN_NAMES = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__loader__", "__builtins__"}
+
+
+def reached_code(tree: ast.Module, line: int) -> str | None:
+    """A hash of the module-level statements the run declared at `line` reaches: the
+    statement holding it, every statement binding a name it uses (followed transitively),
+    and every statement that uses such a name without binding one (`CONFIG.update(...)`).
+    None when the analysis cannot be sure: a call in DYNAMIC or `import *` in what it
+    reaches or at the module's top level, or a name no statement binds."""
+    body = tree.body
+    summaries = [_summary(stmt) for stmt in body]
+    start = next((i for i, stmt in enumerate(body) if _first_line(stmt) <= line <= stmt.end_lineno), None)
+    if start is None or any(dynamic for (_, _, dynamic), stmt in zip(summaries, body)
+                            if dynamic and not isinstance(stmt, _SCOPES)):
+        return None  # a module-level globals()/exec may bind anything
+    included = {start}
+    needed = set(summaries[start][1])
+    changed = True
+    while changed:
+        changed = False
+        for i, (binds, uses, _) in enumerate(summaries):
+            if i in included:
+                continue
+            future = isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__"
+            if future or binds & needed or (not binds and uses & needed):
+                included.add(i)
+                needed |= uses
+                changed = True
+    if any(summaries[i][2] for i in included):
+        return None
+    if needed - KNOWN_NAMES.union(*(binds for binds, _, _ in summaries)):
+        return None  # a name bound at run time
+    return sources.nodes_digest([ast.dump(body[i]) for i in sorted(included)])
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    return min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+
+
+def _summary(stmt: ast.stmt) -> tuple[set[str], set[str], bool]:
+    """(names a module-level statement binds, names it reads from the module's scope,
+    whether it calls something in DYNAMIC or imports *)."""
+    flags: list[bool] = []
+    loads, binds, declared_global = _scan([stmt], flags)
+    if isinstance(stmt, _SCOPES):  # a def binds its name, and what it declares global
+        binds = {stmt.name} | {n for node in ast.walk(stmt) if isinstance(node, ast.Global) for n in node.names}
+    return binds | declared_global, loads, any(flags)
+
+
+def _scan(nodes: list, flags: list[bool]) -> tuple[set[str], set[str], set[str]]:
+    """(names read from outside, names bound, names declared global) in one scope; nested
+    functions, lambdas and comprehensions add only their free names to what is read.
+    A class body's own names are not subtracted (its methods do not see them): reading
+    too much only widens a key."""
+    loads: set[str] = set()
+    binds: set[str] = set()
+    declared: set[str] = set()
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                binds.add(node.name)
+                todo += node.decorator_list + ([node.returns] if node.returns else [])
+            arguments = node.args
+            params = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + \
+                [a for a in (arguments.vararg, arguments.kwarg) if a]
+            todo += [d for d in arguments.defaults + arguments.kw_defaults if d]
+            todo += [a.annotation for a in params if a.annotation]
+            inner_loads, inner_binds, inner_global = _scan(node.body if isinstance(node.body, list) else [node.body],
+                                                           flags)
+            loads |= inner_loads - ((inner_binds | {a.arg for a in params}) - inner_global)
+            declared |= inner_global
+        elif isinstance(node, ast.ClassDef):
+            binds.add(node.name)
+            todo += node.decorator_list + node.bases + [k.value for k in node.keywords]
+            inner_loads, _, inner_global = _scan(node.body, flags)
+            loads |= inner_loads
+            declared |= inner_global
+        elif isinstance(node, _COMPREHENSIONS):
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            inner_loads, inner_binds, _ = _scan(parts + node.generators, flags)
+            loads |= inner_loads - inner_binds
+        else:
+            if isinstance(node, ast.Name):
+                (loads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
+            elif isinstance(node, ast.alias):
+                flags.append(node.name == "*")
+                binds.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                binds.add(node.name)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared.update(node.names)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                binds.add(node.name)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DYNAMIC:
+                flags.append(True)
+            todo += list(ast.iter_child_nodes(node))
+    return loads, binds, declared
+
+
 # --------------------------------------------------------------------------- the stage
-def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
-    """Runs in a worker process: import, execute one run, write its record."""
-    runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
-    record = execute(runs[run_name], root=Path(root), artifact_dir=artifacts_folder(Path(out)))
-    write_atomic(Path(out), json.dumps(record, separators=(",", ":")))
-    return run_name
+@dataclass
+class LessonRuns:
+    """A lesson's runs as the plan knows them: their names and keys, and the imported
+    specs when the index was stale (None when every key came from the index)."""
+
+    slug: str
+    experiments: Path
+    keys: dict[str, dict[str, str]]        # run name -> its inputs
+    specs: dict[str, RunSpec] | None = None
+    lesson_key: dict[str, str] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.keys)
 
 
-def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progress, workers: int = 2,
-                 why: list[str] | None = None) -> dict[str, Path]:
+def plan_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> LessonRuns:
+    """The lesson's runs and each one's key: from the index when the lesson's sources did
+    not change (no import), else by importing experiments.py (which checks each config)."""
+    if not experiments.is_file():
+        return LessonRuns(slug, experiments, {})
+    inputs = lesson_inputs(experiments, root)
+    index = cache.lookup("runs", slug, inputs)
+    if index is not None:
+        return LessonRuns(slug, experiments, json.loads(index.file("runs.json").read_text()), None, inputs)
+    specs = load_experiments(experiments, root)
+    keys = {spec.name: run_inputs(spec, inputs, experiments, root) for spec in specs}
+    return LessonRuns(slug, experiments, keys, {spec.name: spec for spec in specs}, inputs)
+
+
+def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progress, workers: int = 2) -> dict[str, Path]:
+    """Plan and train one lesson's runs outside a build (tests read the records this way)."""
+    from generator.plan import BuildContext
+
+    return train_runs(plan_runs(experiments, slug, root, cache), BuildContext(root, cache, progress, workers))
+
+
+def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
     """Make sure every run of one lesson has a fresh record. Returns run name -> record path.
 
-    All runs of a lesson share one cache entry keyed by the experiments file and its
-    local imports: the file declares the runs, so any edit may change any of them.
-    Deterministic training means unchanged runs give identical records, and the
-    export stage, keyed by record content, then has nothing to redo.
+    Only the runs whose own key changed are executed; deterministic training means an
+    unchanged run would give the same record, and the stages keyed on records then have
+    nothing to redo.
     """
-    if not experiments.is_file():
+    cache, root = ctx.cache, ctx.root
+    found: dict[str, Path] = {}
+    stale: list[str] = []
+    for name, inputs in runs.keys.items():
+        entry = cache.lookup("record", f"{runs.slug}/{name}", inputs)
+        if entry is None:
+            stale.append(name)
+        else:
+            found[name] = entry.file(f"{name}.json")
+    if stale and runs.specs is None:  # an entry went missing: import to get the specs back
+        runs.specs = {spec.name: spec for spec in load_experiments(runs.experiments, root)}
+    reasons = {name: cache.why("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
+    before = {name: cache.previous("record", f"{runs.slug}/{name}") for name in stale}
+    for name, path in _train_all(runs, stale, ctx):
+        found[name] = path
+        fields = changed_fields(before[name] / path.name if before[name] else None, path)
+        if fields:
+            ctx.record_notes[f"record:{runs.slug}/{name}"] = "fields: " + ", ".join(fields)
+        outcome = ("; record fields changed: " + ", ".join(fields) if fields
+                   else "; the record came out the same" if before[name] else "")
+        ctx.rebuilt.append(f"record/{runs.slug}/{name}: {reasons[name]}{outcome}")
+    if runs.specs is not None and runs.lesson_key is not None:  # write the index the next build reads
+        pending = cache.begin("runs", runs.slug, runs.lesson_key)
+        write_atomic(pending.file("runs.json"), json.dumps(runs.keys, sort_keys=True))
+        pending.commit()
+    return {name: found[name] for name in runs.keys}
+
+
+def changed_fields(old: Path | None, new: Path) -> list[str]:
+    """The fields of a record that differ between two versions of it ("series.val_loss",
+    "facts.best_epoch", "seed"...); none when there is no old one to compare with."""
+    try:
+        before = json.loads(old.read_text()) if old is not None else {}
+    except (OSError, ValueError):
+        before = {}
+    after = json.loads(new.read_text())
+    if not before:
+        return []
+    fields = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            fields += [f"{key}.{sub}" for sub in sorted(set(a) | set(b)) if a.get(sub) != b.get(sub)]
+        elif a != b:
+            fields.append(key)
+    return fields
+
+
+def cached_records(cache: Cache, slug: str) -> dict[str, Path]:
+    """Run name -> record path of a lesson's newest build, read from its index without
+    training (tests and the benchmark read a built project's records this way)."""
+    index = cache.previous("runs", slug)
+    if index is None:
         return {}
-    inputs = experiment_inputs(experiments, root)
-    entry = cache.lookup("runs", slug, inputs)
-    if entry is None:
-        reason = cache.why("runs", slug, inputs)
-        specs = load_experiments(experiments, root)
-        pending = cache.begin("runs", slug, inputs)
-        try:
-            _train_all(experiments, specs, pending.folder, root, progress, workers)
-            write_atomic(pending.file("runs.json"), json.dumps([s.name for s in specs]))
-            entry = pending.commit()
-        except BaseException:
-            pending.abandon()
-            raise
-        if why is not None:
-            why.append(f"runs/{slug}: {reason}")
-    names = json.loads(entry.file("runs.json").read_text())
-    return {name: entry.file(f"{name}.json") for name in names}
+    keys = json.loads((index / "runs.json").read_text())
+    return {name: cache.entry_folder("record", f"{slug}/{name}", inputs) / f"{name}.json"
+            for name, inputs in keys.items()}
 
 
 def artifacts_folder(record: Path) -> Path:
@@ -412,18 +401,51 @@ def artifacts_folder(record: Path) -> Path:
     return record.with_name(record.stem + ".files")
 
 
-def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path, progress, workers: int) -> None:
-    if not specs:
+def measures_file(record: Path) -> Path:
+    """The run's measures (rec.measure), beside its record: never part of what is keyed on it."""
+    return record.with_name(record.stem + ".measures.json")
+
+
+def write_record(record: dict[str, Any], path: Path) -> None:
+    """The record without its measures, and the measures in a file of their own."""
+    measures = record.pop("measures", {})
+    write_atomic(path, json.dumps(record, separators=(",", ":")))
+    write_atomic(measures_file(path), json.dumps(measures, separators=(",", ":"), sort_keys=True))
+
+
+def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
+    """Runs in a worker process: import, execute one run, write its record."""
+    runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
+    record = execute(runs[run_name], root=Path(root), artifact_dir=artifacts_folder(Path(out)))
+    write_record(record, Path(out))
+    return run_name
+
+
+def _train_all(runs: LessonRuns, stale: list[str], ctx):
+    """Execute the stale runs (in worker processes when there are several) and commit
+    each run's entry as soon as it is written. Yields (name, record path)."""
+    if not stale:
         return
-    if workers <= 1 or len(specs) == 1:
-        for i, spec in enumerate(specs, 1):
-            progress.item("train", spec.name, i, len(specs))
-            record = execute(spec, root=root, artifact_dir=artifacts_folder(folder / f"{spec.name}.json"))
-            write_atomic(folder / f"{spec.name}.json", json.dumps(record, separators=(",", ":")))
-        return
-    with worker_pool(min(workers, len(specs))) as pool:
-        futures = [pool.submit(_train_in_worker, str(experiments), s.name, str(folder / f"{s.name}.json"), str(root))
-                   for s in specs]
-        for i, future in enumerate(as_completed(futures), 1):
-            name = future.result()  # re-raises a run's BuildError here
-            progress.item("train", name, i, len(specs))
+    pendings = {name: ctx.cache.begin("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
+    committed: set[str] = set()
+    try:
+        if ctx.workers <= 1 or len(stale) == 1:
+            for i, name in enumerate(stale, 1):
+                ctx.progress.item("train", name, i, len(stale))
+                out = pendings[name].file(f"{name}.json")
+                write_record(execute(runs.specs[name], root=ctx.root, artifact_dir=artifacts_folder(out)), out)
+                committed.add(name)
+                yield name, pendings[name].commit().file(f"{name}.json")
+            return
+        with worker_pool(min(ctx.workers, len(stale))) as pool:
+            futures = [pool.submit(_train_in_worker, str(runs.experiments), name,
+                                   str(pendings[name].file(f"{name}.json")), str(ctx.root)) for name in stale]
+            for i, future in enumerate(as_completed(futures), 1):
+                name = future.result()  # re-raises a run's BuildError here
+                ctx.progress.item("train", name, i, len(stale))
+                committed.add(name)
+                yield name, pendings[name].commit().file(f"{name}.json")
+    finally:
+        for name, pending in pendings.items():
+            if name not in committed:
+                pending.abandon()

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from generator import sources
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location
 
@@ -106,10 +107,12 @@ def builtin_folder(root: Path) -> Path:
     return root / "templates" / "widgets"
 
 
-def catalogue(root: Path, lesson_folder: Path | None = None) -> dict[str, Widget]:
+def catalogue(root: Path, lesson_folder: Path | None = None,
+              builtins: dict[str, Widget] | None = None) -> dict[str, Widget]:
     """Every widget a lesson can embed, by name: the built-ins, then the lesson's own
-    (which replace a built-in of the same name). Without a lesson: the built-ins only."""
-    widgets = {w.name: w for w in _widgets_in(builtin_folder(root), root, None)}
+    (which replace a built-in of the same name). Without a lesson: the built-ins only.
+    `builtins`, the built-ins read already, spares reading them again for every lesson."""
+    widgets = dict(builtins) if builtins is not None else {w.name: w for w in _widgets_in(builtin_folder(root), root, None)}
     if lesson_folder is not None:
         widgets |= {w.name: w for w in _widgets_in(lesson_folder / "widgets", root, lesson_folder.name)}
     return dict(sorted(widgets.items()))
@@ -194,8 +197,8 @@ def _scalar_of(type_string: str) -> str:
 
 def _imported_modules(path: Path) -> list[str]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError):
+        tree = sources.parse(path)
+    except (OSError, SyntaxError, UnicodeDecodeError):
         return []
     names = []
     for node in ast.walk(tree):

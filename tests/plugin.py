@@ -47,13 +47,15 @@ def built_site() -> Path:
 @pytest.fixture(scope="session")
 def built_records(built_site) -> dict[str, Path]:
     """'lesson/run' -> record path, from the session build's cache (nothing is retrained)."""
+    from generator.cache import Cache
+    from generator.training import cached_records
+
+    cache = Cache(ROOT / "build" / "test" / "cache")
     records = {}
-    for lesson_dir in (ROOT / "build" / "test" / "cache" / "runs").iterdir():
-        entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
-        assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
-        for record in entries[0].glob("*.json"):
-            if record.name not in ("entry.json", "runs.json"):
-                records[f"{lesson_dir.name}/{record.stem}"] = record
+    for lesson_dir in (cache.root / "runs").iterdir():
+        found = cached_records(cache, lesson_dir.name)
+        assert found and all(path.is_file() for path in found.values()), f"no fresh records of {lesson_dir.name}"
+        records |= {f"{lesson_dir.name}/{run}": path for run, path in found.items()}
     return records
 
 
@@ -164,16 +166,21 @@ def lesson_folder_of(test_file: Path) -> Path:
 
 
 def session_records(slug: str) -> dict[str, dict]:
-    """Run name -> record of one lesson, as the session build (built_site) wrote them."""
+    """Run name -> record of one lesson, as the session build (built_site) wrote them; the
+    run's measures (rec.measure) are among its facts, as the page shows them."""
     import json
 
-    lesson_dir = TEST_CACHE / "runs" / slug
-    if not lesson_dir.is_dir():
-        return {}
-    entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
-    assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
-    return {path.stem: json.loads(path.read_text()) for path in sorted(entries[0].glob("*.json"))
-            if path.name not in ("entry.json", "runs.json")}
+    from generator.cache import Cache
+    from generator.training import cached_records, measures_file
+
+    found = {}
+    for name, path in cached_records(Cache(TEST_CACHE), slug).items():
+        record = json.loads(path.read_text())
+        measures = measures_file(path)
+        if measures.is_file():
+            record["facts"] = {**record["facts"], **json.loads(measures.read_text())}
+        found[name] = record
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +222,8 @@ def guards(lesson):
 
 
 def _execute_with_seed(experiments: str, name: str, seed: int) -> dict:
-    from generator.training import execute, load_experiments
+    from generator.authoring import execute
+    from generator.training import load_experiments
 
     specs = {spec.name: spec for spec in load_experiments(Path(experiments), ROOT)}
     return execute(specs[name], seed=seed, root=ROOT)

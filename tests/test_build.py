@@ -50,7 +50,7 @@ def test_experiment_edit_retrains_its_runs_and_says_why(project):
     result = cli(project, "build", "--quality", "draft", "--why")
     assert result.returncode == 0, result.stderr
     why = result.stdout
-    assert "runs/01-tiny-lesson: changed: content/01-tiny-lesson/experiments.py" in why
+    assert "record/01-tiny-lesson/tiny: changed: config, content/01-tiny-lesson/experiments.py" in why
     export_line = next(line for line in why.split("\n") if line.startswith("export/01-tiny-lesson/"))
     assert export_line.startswith("export/01-tiny-lesson/overfit-player--tiny: changed: ")
     assert "record:" in export_line and "tiny" in export_line.split("record:")[1]

@@ -166,13 +166,13 @@ def unwritable_build_folder(p: Path) -> str:
     import shutil
 
     edit(p / LESSON / "experiments.py", "epochs=30,", "epochs=31,")  # training must write a new entry
-    runs = p / "build" / "cache" / "runs"
+    records = p / "build" / "cache" / "record"
     if os.geteuid() == 0:
-        shutil.rmtree(runs)
-        runs.write_text("not a folder")
+        shutil.rmtree(records)
+        records.write_text("not a folder")
     else:
-        runs.chmod(0o555)
-    return r"error: \S*build/cache/runs\S*: cannot read or write it \(.+\); check that build/ is a writable folder"
+        records.chmod(0o555)
+    return r"error: \S*build/cache/record\S*: cannot read or write it \(.+\); check that build/ is a writable folder"
 
 
 def unclosed_display_math(p: Path) -> str:
@@ -322,7 +322,7 @@ def test_readme_states_the_time_limits_the_code_applies():
     import re
 
     from generator.render import DEFAULT_SCENE_TIMEOUT
-    from generator.training import DEFAULT_RUN_TIMEOUT
+    from generator.authoring import DEFAULT_RUN_TIMEOUT
     from tests.helpers import ROOT
 
     readme = " ".join((ROOT / "README.md").read_text().split())

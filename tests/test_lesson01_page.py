@@ -34,7 +34,7 @@ SECTIONS = [
 # imports the generator; the others are run by the tests named here.
 EXECUTED = {
     f"content/{SLUG}/experiments.py": "the build's training stage",
-    "generator/training.py": "the build's training stage",
+    "generator/authoring.py": "the build's training stage",
     f"content/{SLUG}/load_checkpoint.py": "tests/test_lesson01_page.py::test_load_snippet_reproduces_predictions",
 }
 
@@ -87,11 +87,12 @@ def test_every_code_block_is_included_from_an_executed_file(lesson):
 
 def _facts(built_site) -> dict[str, object]:
     """Every fact of every run of the lesson, from the build's cache entry."""
-    runs_dir = ROOT / "build" / "test" / "cache" / "runs" / SLUG
-    entry = next(p for p in runs_dir.iterdir() if p.is_dir() and (p / "entry.json").is_file())
+    from generator.cache import Cache
+    from generator.training import cached_records
+
     facts = {}
-    for name in json.loads((entry / "runs.json").read_text()):
-        for key, value in json.loads((entry / f"{name}.json").read_text())["facts"].items():
+    for name, record in cached_records(Cache(ROOT / "build" / "test" / "cache"), SLUG).items():
+        for key, value in json.loads(record.read_text())["facts"].items():
             facts[f"{name}.{key}"] = value
     return facts
 

@@ -573,7 +573,7 @@ def test_claim_one_batch_of_all_points_is_what_fit_does(experiments):
     above; a test checks that both end with identical parameters.\""""
     import torch
 
-    from generator.training import fit
+    from generator.authoring import fit
 
     def fresh():
         torch.manual_seed(3)

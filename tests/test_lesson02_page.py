@@ -45,11 +45,12 @@ def test_lesson_01_leads_here(built_site):
 
 
 def _facts() -> dict[str, object]:
-    runs_dir = ROOT / "build" / "test" / "cache" / "runs" / SLUG
-    entry = next(p for p in runs_dir.iterdir() if p.is_dir() and (p / "entry.json").is_file())
+    from generator.cache import Cache
+    from generator.training import cached_records
+
     facts = {}
-    for name in json.loads((entry / "runs.json").read_text()):
-        for key, value in json.loads((entry / f"{name}.json").read_text())["facts"].items():
+    for name, record in cached_records(Cache(ROOT / "build" / "test" / "cache"), SLUG).items():
+        for key, value in json.loads(record.read_text())["facts"].items():
             facts[f"{name}.{key}"] = value
     return facts
 

@@ -30,7 +30,7 @@ SECTIONS = [
 # Files whose code the page shows, and what runs them.
 EXECUTED = {
     f"content/{SLUG}/experiments.py": "the build's training stage",
-    "generator/training.py": "the build's training stage",
+    "generator/authoring.py": "the build's training stage",
 }
 REFERENCES = [  # (first author, year, venue as the page must name it)
     ("Lagaris", "1998", "IEEE Transactions on Neural Networks 9(5)"),

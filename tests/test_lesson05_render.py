@@ -10,6 +10,7 @@ import pytest
 
 from generator.cache import Cache
 from generator.progress import Silent
+from generator.plan import BuildContext
 from generator.render import probe, read_scene, render_scenes
 from generator.theme import THEMES, manim_colors
 
@@ -28,8 +29,8 @@ def rendered(built_site, built_records):
     scenes = [read_scene(path, ROOT, LESSON) for path in SCENES]
     records = {r: built_records[r] for s in scenes for r in s.records}
     why: list[str] = []
-    outputs = render_scenes(ROOT / "scenes", records, ROOT, Cache(TEST_CACHE), Silent(), "draft", workers=2,
-                            why=why, only=set(), lesson_scenes=scenes)
+    outputs = render_scenes(ROOT / "scenes", records, BuildContext(ROOT, Cache(TEST_CACHE), Silent(), 2, "draft",
+                                                                rebuilt=why), only=set(), lesson_scenes=scenes)
     return {name: variants for name, variants in outputs.items() if name.startswith(LESSON)}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from generator.training import NonFiniteValue, Recorder, RunSpec
+from generator.authoring import NonFiniteValue, Recorder, RunSpec
 
 
 def round_trip(rec: Recorder) -> dict:

@@ -18,6 +18,7 @@ import pytest
 
 from generator.cache import Cache, key_of
 from generator.errors import BuildError
+from generator.plan import BuildContext
 from generator.render import (faststart, probe, read_scene, render_scenes, scene_files, scene_inputs, webvtt)
 from generator.theme import THEMES, manim_colors
 
@@ -125,7 +126,7 @@ def test_quality_is_part_of_the_key(scenes_dir, fake_records):
 # --------------------------------------------------------------------------- fast: author errors
 def test_missing_record_names_scene_and_line(scenes_dir, tmp_path):
     with pytest.raises(BuildError) as caught:
-        render_scenes(scenes_dir, {}, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+        render_scenes(scenes_dir, {}, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2, "draft"))
     message = caught.value.one_line()
     assert "scenes/second_scene.py:3" in message
     assert "second-scene" in message and "lesson/run" in message
@@ -139,7 +140,8 @@ def test_syntax_error_points_at_the_line(scenes_dir, tmp_path, fake_records):
             pass
         """)
     with pytest.raises(BuildError) as caught:
-        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+        render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2,
+                                                          "draft"))
     assert re.search(r"scenes/broken\.py:3: scene 'broken' has a syntax error", caught.value.one_line())
 
 
@@ -150,7 +152,8 @@ def test_scene_must_name_its_class(scenes_dir, tmp_path, fake_records):
             pass
         """)
     with pytest.raises(BuildError, match=r"scenes/nameless\.py:1: scene 'nameless': SCENE names class 'Missing'"):
-        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft")
+        render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2,
+                                                          "draft"))
 
 
 def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_records):
@@ -165,7 +168,8 @@ def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_record
         """)
     cache = Cache(tmp_path / "cache")
     with pytest.raises(BuildError) as caught:
-        render_scenes(scenes_dir, fake_records, scenes_dir.parent, cache, Progress(), "draft", only={"crash"})
+        render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, cache, Progress(), 2, "draft"),
+                      only={"crash"})
     message = caught.value.one_line()
     assert "scenes/crash.py:7" in message
     assert "scene 'crash'" in message and "ValueError: no such curve" in message
@@ -190,8 +194,8 @@ def test_a_scene_that_breaks_the_caption_layout_fails_its_render(scenes_dir, tmp
                 {body}
         """)
     with pytest.raises(BuildError, match=problem) as caught:
-        render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft",
-                      only={"cramped"})
+        render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2,
+                                                          "draft"), only={"cramped"})
     assert "scenes/cramped.py" in caught.value.one_line()
 
 
@@ -208,8 +212,8 @@ def test_content_above_the_band_or_before_any_caption_renders(scenes_dir, tmp_pa
                 self.say("Now a caption.")
                 self.play(FadeIn(label("high enough", size=24).move_to([0, -2.2, 0])), run_time=0.2)
         """)
-    render_scenes(scenes_dir, fake_records, scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), "draft",
-                  only={"roomy"})
+    render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2,
+                                                      "draft"), only={"roomy"})
 
 
 def test_webvtt_cues_run_until_the_next():
@@ -231,7 +235,7 @@ def rendered(built_site, built_records):
 
     records = {OVERFIT: built_records[OVERFIT]}
     cache, progress, why = Cache(TEST_CACHE), Progress(), []
-    outputs = render_scenes(ROOT / "scenes", records, ROOT, cache, progress, "draft", workers=2, why=why,
+    outputs = render_scenes(ROOT / "scenes", records, BuildContext(ROOT, cache, progress, 2, "draft", rebuilt=why),
                             only=set(EXPECTED_SECONDS))
     return {"outputs": outputs, "why": why, "progress": progress, "records": records, "cache": cache}
 
@@ -319,8 +323,9 @@ def test_captions_and_chapters_are_webvtt(rendered, name, kind, fewest):
 def test_second_run_renders_nothing(rendered):
     why, progress = [], Progress()
     started = time.perf_counter()
-    again = render_scenes(ROOT / "scenes", rendered["records"], ROOT, rendered["cache"], progress, "draft",
-                          why=why, only=set(EXPECTED_SECONDS))
+    again = render_scenes(ROOT / "scenes", rendered["records"],
+                          BuildContext(ROOT, rendered["cache"], progress, 2, "draft", rebuilt=why),
+                          only=set(EXPECTED_SECONDS))
     assert time.perf_counter() - started < 2
     assert why == [] and progress.items == []
     assert again == rendered["outputs"]

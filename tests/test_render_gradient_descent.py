@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from generator.cache import Cache
+from generator.plan import BuildContext
 from generator.render import faststart, probe, read_scene, render_scenes, scene_files
 from generator.theme import THEMES, manim_colors
 from tests.test_render import Progress, close, frame_pixels, hex_rgb
@@ -35,7 +36,7 @@ def specs():
 @pytest.fixture(scope="module")
 def records(specs):
     """The two learning-rate runs the scene reads, executed (40 steps each: fast)."""
-    from generator.training import execute
+    from generator.authoring import execute
 
     return {name: execute(specs[name]) for name in RUNS}
 
@@ -103,7 +104,7 @@ def rendered(built_site, built_records):
     from tests.plugin import TEST_CACHE
 
     paths = {f"{LESSON}/{name}": built_records[f"{LESSON}/{name}"] for name in RUNS}
-    return render_scenes(ROOT / "scenes", paths, ROOT, Cache(TEST_CACHE), Progress(), "draft", workers=2,
+    return render_scenes(ROOT / "scenes", paths, BuildContext(ROOT, Cache(TEST_CACHE), Progress(), 2, "draft"),
                          only={"gradient-descent"})["gradient-descent"]
 
 

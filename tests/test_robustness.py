@@ -152,9 +152,10 @@ def test_killed_builds_leave_the_site_and_cache_sound(tmp_path):
 
     phases = [
         # (phase, an edit that makes that stage stale, the sign the build is inside it, command)
-        ("training", (LESSON + "/experiments.py", "import numpy as np", "import numpy as np  # edited"),
-         lambda: any(out.glob("cache/runs/*/.tmp-*")), None),
-        ("rendering", ("scenes/tiny_dot.py", "class TinyDot", "# edited\nclass TinyDot"),
+        # Real edits: a comment changes no syntax tree, so it would retrain and re-render nothing.
+        ("training", (LESSON + "/experiments.py", "epochs=2000,", "epochs=2001,"),
+         lambda: any(out.glob("cache/record/*/.tmp-*")), None),
+        ("rendering", ("scenes/tiny_dot.py", "run_time=0.6", "run_time=0.7"),
          lambda: any(out.glob("cache/render/*/.tmp-*")), None),
         ("writing pages", (LESSON + "/lesson.md", "## The formula", "## The formula, edited"),
          staged_lesson, [sys.executable, "-c", SLOW_PAGES, *build_command(project)[3:]]),
@@ -355,7 +356,7 @@ def truncate(path: Path) -> None:
 
 @pytest.mark.parametrize("stage, damage, redone", [
     ("export", lambda entry: truncate(entry / "data.json"), "[export]"),
-    ("runs", lambda entry: truncate(entry / "tiny.json"), "[train] tiny"),
+    ("record", lambda entry: truncate(entry / "tiny.json"), "[train] tiny"),
     ("export", lambda entry: (entry / "figure-dark.png").unlink(), "[export]"),
 ])
 def test_a_damaged_cache_entry_is_rebuilt_with_a_warning(good_project, tmp_path, stage, damage, redone):
@@ -387,8 +388,8 @@ def test_leftovers_of_killed_builds_go_even_when_there_is_nothing_to_do(good_pro
     project = tmp_path / "p"
     shutil.copytree(good_project, project, symlinks=True)
     out = project / "build"
-    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999").mkdir()
-    (out / "cache" / "runs" / SLUG / ".tmp-0123-99999" / "tiny.json").write_text("{")
+    (out / "cache" / "record" / f"{SLUG}__tiny" / ".tmp-0123-99999").mkdir()
+    (out / "cache" / "record" / f"{SLUG}__tiny" / ".tmp-0123-99999" / "tiny.json").write_text("{")
     (out / ".staging-99999").mkdir()
     assert leftovers(out)
     result = cli(project, "build", "--quality", "draft")
@@ -472,7 +473,7 @@ def test_a_build_stopped_while_training_leaves_no_process(tmp_path, signum):
     path.write_text(path.read_text() + SLOW_RUNS)
     log = tmp_path / "build.log"
     proc = start_build(project, log)
-    wait_for(lambda: any(project.glob("build/cache/runs/*/.tmp-*")) and len(session_processes(proc.pid)) >= 3,
+    wait_for(lambda: any(project.glob("build/cache/record/*/.tmp-*")) and len(session_processes(proc.pid)) >= 3,
              proc, "the workers were training")
     time.sleep(1)  # well inside the runs
     os.kill(proc.pid, signum)
@@ -506,7 +507,7 @@ def test_clean_waits_for_no_build_and_keeps_the_lock(tmp_path):
     out = project / "build"
     log = tmp_path / "build.log"
     proc = start_build(project, log)
-    wait_for(lambda: any(out.glob("cache/runs/*/.tmp-*")), proc, "the build was training")
+    wait_for(lambda: any(out.glob("cache/record/*/.tmp-*")), proc, "the build was training")
     result = cli(project, "clean")
     assert result.returncode != 0
     assert result.stderr.strip().split("\n") == [

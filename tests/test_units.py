@@ -12,7 +12,8 @@ from generator.errors import BuildError
 from generator.lessons import parse_embed
 from generator.markdown_ext import to_mathml
 from generator.pages import read_region
-from generator.training import Recorder, local_imports
+from generator.authoring import Recorder
+from generator.sources import local_imports
 from generator.widget_api import rounded, thin, thin_log
 from generator.widgets import catalogue, check_embed
 

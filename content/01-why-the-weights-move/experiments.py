@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from generator.training import fit, run
+from generator.authoring import fit, run
 
 GRID_POINTS = 200
 
@@ -175,7 +175,7 @@ def overfit(rec, *, seed: int, samples: int, val_samples: int, test_samples: int
 def train_in_minibatches(model, optimizer, loss_fn, x, y, epochs: int, batch_size: int, shuffle: bool = True) -> None:
     """The five lines in their usual form: one update per batch, several batches per epoch.
 
-    The runs of this lesson pass all their points as one batch (see generator/training.py's
+    The runs of this lesson pass all their points as one batch (see generator/authoring.py's
     fit); with batch_size = len(x) and no shuffling this does exactly the same updates.
     """
     # [start:minibatch]

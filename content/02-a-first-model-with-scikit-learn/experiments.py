@@ -30,9 +30,9 @@ from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from generator.training import fit, run
+from generator.authoring import fit, run
 
-# One BLAS/OpenMP thread per run, as torch is given one thread in generator/training.py:
+# One BLAS/OpenMP thread per run, as torch is given one thread in generator/authoring.py:
 # the build runs two runs side by side on two cores. Measured: with the default thread
 # pools fighting over the cores, one lbfgs fit of a logistic regression took 118 ms of
 # wall time; with one thread, 3 ms.

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from generator.training import fit, run
+from generator.authoring import fit, run
 
 # --------------------------------------------------------------------------- the problem
 OMEGA0 = 2 * math.pi     # natural angular frequency: one swing per unit of time
@@ -242,26 +242,28 @@ def with_seeds(name: str, **config) -> dict:
 
 
 # --------------------------------------------------------------------------- data, physics, both
+# Each call declares its runs (run() registers them): no module-level name is needed.
 # The three networks differ only in the two weights of the loss.
-globals().update(with_seeds("data_only", physics_weight=0.0))
-globals().update(with_seeds("physics_only", data_weight=0.0))
-globals().update(with_seeds("hybrid"))
+with_seeds("data_only", physics_weight=0.0)
+with_seeds("physics_only", data_weight=0.0)
+with_seeds("hybrid")
 
 # --------------------------------------------------------------------------- four ways to fail
 # Each is the physics-only run with one knob turned the wrong way; physics_only is the one that works.
-globals().update(with_seeds("fails_weighting", data_weight=0.0, scale_residual=False))  # raw residual: ω₀² louder
-globals().update(with_seeds("fails_units", data_weight=0.0, time_factor=1000.0))        # t fed in milliseconds
-globals().update(with_seeds("fails_collocation", data_weight=0.0, collocation=8))        # 8 points for one swing
-globals().update(with_seeds("fails_lr", data_weight=0.0, lr=0.1))                        # Adam at lr 0.1
+with_seeds("fails_weighting", data_weight=0.0, scale_residual=False)    # raw residual: ω₀² louder
+with_seeds("fails_units", data_weight=0.0, time_factor=1000.0)          # t fed in milliseconds
+with_seeds("fails_collocation", data_weight=0.0, collocation=8)         # 8 points for one swing
+with_seeds("fails_lr", data_weight=0.0, lr=0.1)                         # Adam at lr 0.1
 
 # --------------------------------------------------------------------------- the weight λ
 # data + λ · physics for λ from 0.001 to 100 (λ = 1 is the hybrid run).
 LAMBDAS = {"lambda_0_001": 0.001, "lambda_0_01": 0.01, "lambda_0_1": 0.1, "lambda_10": 10.0, "lambda_100": 100.0}
-globals().update({name: declare(name, physics_weight=value) for name, value in LAMBDAS.items()})
+for lambda_run, lambda_value in LAMBDAS.items():
+    declare(lambda_run, physics_weight=lambda_value)
 
 # --------------------------------------------------------------------------- the inverse problem
 # ζ starts at 0.2, four times the truth, and is learned with the network. It needs the decay
 # to be visible in the data: 60 observations over the whole window, with the same noise.
-globals().update(with_seeds("inverse", observed=60, data_end=T_END, learn_zeta=True, zeta_start=0.2))
+with_seeds("inverse", observed=60, data_end=T_END, learn_zeta=True, zeta_start=0.2)
 # The same, from the lesson's 12 observations in the first 40% of the window: too little decay to see.
-globals().update(with_seeds("inverse_window", learn_zeta=True, zeta_start=0.2))
+with_seeds("inverse_window", learn_zeta=True, zeta_start=0.2)

@@ -2,7 +2,7 @@
 Recorder `rec`, its seed and its settings; what it records is all the page can show."""
 import torch
 
-from generator.training import run
+from generator.authoring import run
 
 
 def bowl_loss(w: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.training import execute, load_experiments
+from generator.authoring import execute
+from generator.training import load_experiments
 from tests.plugin import ROOT
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments.py"
