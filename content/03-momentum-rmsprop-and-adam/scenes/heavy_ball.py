@@ -42,9 +42,9 @@ class HeavyBall(ThemedScene):
         corners = path[FIRST_ARROW:LAST_ARROW] + beta * np.diff(path[FIRST_ARROW - 1:LAST_ARROW], axis=0)
         x0, y_top = abs(self.start[0]), 1.1 * max(np.abs(path[:, 1]).max(), np.abs(corners[:, 1]).max())
         self.x_limits = (-1.15 * x0, 0.6 * x0)
-        self.axes = Axes(x_range=[*self.x_limits, 1], y_range=[-y_top, y_top, 0.5], x_length=12.4, y_length=4.0,
+        self.axes = Axes(x_range=[*self.x_limits, 1], y_range=[-y_top, y_top, 0.5], x_length=12.4, y_length=4.6,
                          axis_config={"color": self.c["muted"], "include_tip": False, "include_ticks": False}
-                         ).move_to([0, 0.1, 0])
+                         ).move_to([0, 0.25, 0])
         start_loss = 0.5 * float(self.curvatures @ self.start ** 2)
         contours = VGroup(*[self.ellipse(start_loss * 10 ** -k) for k in range(4)])
         self.title = title = label("Momentum on a narrow valley", size=36).to_corner(UL, buff=0.3)
@@ -71,7 +71,8 @@ class HeavyBall(ThemedScene):
         self.key = key
         path = self.hb_path
         ball = Dot(self.axes.c2p(*path[FIRST_ARROW]), radius=0.09, color=self.c["model"])
-        self.play(Create(self.path_line(path[:FIRST_ARROW + 1], "model")), FadeIn(ball), run_time=1.5)
+        self.play(Create(self.path_line(path[:FIRST_ARROW + 1], "model")), run_time=1.5)
+        self.play(FadeIn(ball), run_time=0.3)
         for t in range(FIRST_ARROW, LAST_ARROW):
             here, previous = path[t], path[t - 1]
             carried = beta * (here - previous)
