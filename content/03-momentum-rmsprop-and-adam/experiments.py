@@ -197,8 +197,7 @@ def valley(rec, *, seed: int, steps: int, race_steps: int, lr_points: int) -> No
     uncorrected = descend("adam", start, lr, 0.0, steps, correct=False)
     step_with = np.abs(np.diff(corrected, axis=0))
     step_without = np.abs(np.diff(uncorrected, axis=0))
-    rec.constant(adam_steps_with=step_with[:race_steps], adam_steps_without=step_without[:race_steps],
-                 adam_path_without=uncorrected[:race_steps + 1])
+    rec.constant(adam_steps_with=step_with[:race_steps], adam_steps_without=step_without[:race_steps])
     s = np.zeros(2)
     effective = []
     for t, w in enumerate(corrected[:race_steps], start=1):   # lr / (√ŝ + ε): the rate each weight really gets

@@ -88,6 +88,18 @@ def test_momentum_needs_at_least_seven_times_fewer_steps(valleys, seeds, guards)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seeds", SEED_SETS.values(), ids=SEED_SETS.keys())
+def test_the_gain_is_near_the_square_root_of_the_condition_number(valleys, seeds, guards):
+    """"Why is the gain near the square root of the condition number, not the condition number
+    itself?" The gain stays within 0.6 to 1.2 times √κ, far from κ."""
+    guards("Why is the gain near the square root of the condition number, not the condition number itself?")
+    for seed in seeds:
+        f = valleys[seed]["facts"]
+        assert 0.6 <= f["speedup_heavy_ball"] / math.sqrt(f["condition"]) <= 1.2, (seed, f["speedup_heavy_ball"])
+        assert f["sqrt_condition"] == pytest.approx(math.sqrt(f["condition"]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seeds", SEED_SETS.values(), ids=SEED_SETS.keys())
 def test_heavy_ball_beats_nesterov_here(valleys, seeds, guards):
     """"On this valley heavy-ball momentum is faster than Nesterov from every start the tests try.\""""
     guards("On this valley heavy-ball momentum is faster than Nesterov from every start the tests try.")

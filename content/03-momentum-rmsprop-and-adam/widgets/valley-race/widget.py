@@ -29,6 +29,8 @@ LABELS = {"gd": "Gradient descent", "heavy_ball": "Heavy ball", "nesterov": "Nes
 TOKENS = ["muted", "model", "truth", "validation", "train"]
 
 
+# Paths keep 3 significant digits (not decimals): near the bottom the weights are tiny, and
+# the readout's loss must not round to zero while the optimiser is still moving.
 def export(records, args):
     record = records[args["run"]]
     const, facts = record["constants"], record["facts"]
@@ -41,7 +43,7 @@ def export(records, args):
         beta = facts.get(f"{name}_beta")
         optimisers.append({"name": name, "label": LABELS[name], "lr": sig(facts[f"{name}_lr"], 3),
                            "beta": beta, "tuned_steps": facts[f"{name}_steps"],
-                           "paths": rounded(const["race"][o], 3), "left": [int(v) for v in const["race_left"][o]]})
+                           "paths": [[[sig(v, 3) for v in point] for point in path] for path in const["race"][o]], "left": [int(v) for v in const["race_left"][o]]})
     # The view: the start's quarter plus room for overshoot on the far side.
     x0, y0 = abs(start[0]), abs(start[1])
     return {"curvatures": const["curvatures"], "start": rounded(start, 4), "multipliers": const["multipliers"],
