@@ -194,11 +194,11 @@ def test_turning_the_valley_hardly_changes_adam(valleys, seeds, guards):
 def test_bias_correction(valleys, seeds, guards):
     """"Adam's first step moves each weight by the learning rate ([[valley.adam_first_step_with:.2f]]
     times $\\alpha$ in the run). Without the correction the same first step is
-    [[valley.adam_first_step_without:.2f]] times $\\alpha$ ..." and "without the correction Adam needs
+    [[valley.adam_first_step_without:.2f]] times $\\alpha$ ..." and "On the valley that costs little: without the correction Adam needs
     [[valley.adam_steps_without]] steps instead of [[valley.adam_steps]], more on every start tried."
     The uncorrected first step is (1 - β₁) / √(1 - β₂) learning rates, worked out by hand."""
-    guards("without the correction Adam needs [[valley.adam_steps_without]] steps instead of "
-           "[[valley.adam_steps]], more on every start tried.")
+    guards("On the valley that costs little: without the correction Adam needs [[valley.adam_steps_without]] steps "
+           "instead of [[valley.adam_steps]], more on every start tried.")
     guards("([[valley.adam_first_step_with:.2f]] times $\\alpha$ in the run)")
     for seed in seeds:
         f, const = valleys[seed]["facts"], valleys[seed]["constants"]
@@ -207,7 +207,7 @@ def test_bias_correction(valleys, seeds, guards):
         first = np.asarray(const["adam_steps_with"][0]) / f["adam_lr"]
         assert np.allclose(first, 1.0, atol=1e-6), seed                     # each weight, not just the larger
         assert f["adam_largest_step_without"] > f["adam_first_step_without"] > f["adam_largest_step_with"], seed
-        assert f["adam_steps_without"] > f["adam_steps"], seed
+        assert f["adam_steps"] < f["adam_steps_without"] < 1.25 * f["adam_steps"], seed   # more, but "little"
 
 
 @pytest.mark.slow
