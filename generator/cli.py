@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", help="start a lesson that builds at once: content/NN-slug/",
                               description="Copy templates/scaffold/ into content/NN-slug/: front matter, one "
                                           "of each embed, one small run, a widget and a scene of its own.")
-    new.add_argument("name", help="the lesson folder's name, e.g. 03-momentum")
+    new.add_argument("name", help="the lesson folder's name, e.g. 06-momentum")
     new.add_argument("title", help='the lesson\'s title, e.g. "Momentum"')
 
     widgets = commands.add_parser("widgets", help="list the widgets: arguments and the fields they read",

@@ -47,7 +47,7 @@ def faces(templates: Path) -> list[Face]:
 # Everything a chart label, a readout or the site's own chrome may print.
 ALWAYS_TEXT = ({chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
                | set("‐‑–—‘’‚“”„•…′″‹›€→←↑↓−×÷≈≠≤≥·∂√∞∑αβγδεηθλμπσφω✓"))
-ALWAYS_MATH = set(" 0123456789+-=()[]{}.,")
+ALWAYS_MATH = set(" 0123456789+-=()[]{}.,√")  # √: <msqrt> draws it from the font though no text holds it
 
 MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
 TAG = re.compile(r"<[^>]+>")

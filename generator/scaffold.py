@@ -29,7 +29,7 @@ def new_lesson(root: Path, name: str, title: str) -> Path:
     match = LESSON_DIR.match(name)
     if not match:
         raise BuildError(name, "a lesson's name must look like 'NN-some-slug' (two digits, lowercase words "
-                               "joined by '-')", 'e.g. python -m generator new 03-momentum "Momentum"')
+                               "joined by '-')", 'e.g. python -m generator new 06-momentum "Momentum"')
     if not title.strip() or "\n" in title:
         raise BuildError(name, "the title is empty or spans lines", 'give it in quotes: "A short title"')
     number = match["number"]

@@ -61,19 +61,19 @@ def test_guide_has_runnable_examples_of_every_part():
 
 def test_the_guides_lesson_builds_with_its_widget_video_and_facts(followed):
     site = followed / "build" / "site"
-    page = (site / "03-momentum" / "index.html").read_text()
-    assert 'data-widget="path-pair"' in page and "../video/03-momentum--two-paths-dark.mp4" in page
-    assert (site / "video" / "03-momentum--two-paths-light.mp4").stat().st_size > 1000
-    assert (site / "03-momentum" / "downloads" / "momentum" / "final-w.pt").is_file()
+    page = (site / "06-momentum" / "index.html").read_text()
+    assert 'data-widget="path-pair"' in page and "../video/06-momentum--two-paths-dark.mp4" in page
+    assert (site / "video" / "06-momentum--two-paths-light.mp4").stat().st_size > 1000
+    assert (site / "06-momentum" / "downloads" / "momentum" / "final-w.pt").is_file()
     assert 'data-fact="momentum.beta">0.9<' in page
-    assert not (followed / "content" / "03-momentum" / "widgets" / "step-path").exists()
+    assert not (followed / "content" / "06-momentum" / "widgets" / "step-path").exists()
 
 
 def test_the_guides_widget_js_reads_only_declared_fields(followed):
     from generator.widgets import read_widget
     from tests.js_fields import undeclared_reads, uses_data
 
-    widget = read_widget(followed / "content" / "03-momentum" / "widgets" / "path-pair", followed, "03-momentum")
+    widget = read_widget(followed / "content" / "06-momentum" / "widgets" / "path-pair", followed, "06-momentum")
     source = widget.js.read_text()
     assert uses_data(source) and undeclared_reads(source, widget.data) == []
     assert undeclared_reads(source.replace("path.loss[i]", "path.losses[i]"), widget.data)  # the check can fail
@@ -81,7 +81,7 @@ def test_the_guides_widget_js_reads_only_declared_fields(followed):
 
 def test_the_guides_claim_test_passes(followed):
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "tests/test_03_momentum_claims.py"], cwd=followed, capture_output=True, text=True,
+                             "tests/test_06_momentum_claims.py"], cwd=followed, capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\b4 passed\b", result.stdout), result.stdout
@@ -91,7 +91,7 @@ def test_the_guides_lesson_prose_is_true_of_its_records(followed):
     """'momentum at a lower [loss]': recomputed from the published data, not the facts."""
     import json
 
-    data = json.loads((followed / "build" / "site" / "03-momentum" / "data" /
+    data = json.loads((followed / "build" / "site" / "06-momentum" / "data" /
                        "path-pair--plain-momentum.json").read_text())
     final = {p["run"]: p["loss"][-1] for p in data["paths"]}
     assert final["momentum"] < final["plain"]
@@ -151,9 +151,9 @@ def test_the_guides_example_error_is_what_the_build_says(followed, tmp_path):
     documented = re.search(r"^    (error: .*?); known widgets: \.\.\.$", guide(), re.M)[1]
     project = tmp_path / "p"
     shutil.copytree(followed, project, symlinks=True)
-    lesson = project / "content" / "03-momentum" / "lesson.md"
+    lesson = project / "content" / "06-momentum" / "lesson.md"
     lesson.write_text(lesson.read_text().replace("::: widget path-pair", "::: widget path-pear"))
-    result = subprocess.run([sys.executable, "-m", "generator", "build", "--lesson", "03", "--quality", "draft"],
+    result = subprocess.run([sys.executable, "-m", "generator", "build", "--lesson", "06", "--quality", "draft"],
                             cwd=project, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 1
     assert result.stderr.strip().split("\n")[-1].startswith(documented + "; known widgets: "), result.stderr
