@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 from contextlib import contextmanager
@@ -28,12 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import lessons as lessons_stage
-from generator import training
+from generator import safety, training
 from generator.cache import Cache, file_digest, key_of
 from generator.errors import BuildError, did_you_mean, location
 from generator.theme import palette_fingerprint
 
 PACKAGE_DIR = Path(__file__).parent
+# Where the site is served from: '/' or '/seg/.../' (it is written into pages, CSS and the 404 page).
+BASE_PATH = re.compile(r"/([A-Za-z0-9._~-]+/)*")
 
 
 @dataclass
@@ -56,6 +59,12 @@ class BuildOptions:
             self.base_path = "/" + self.base_path
         if not self.base_path.endswith("/"):
             self.base_path += "/"
+        if not BASE_PATH.fullmatch(self.base_path) or any(set(part) == {"."} for part in self.base_path.split("/")):
+            raise BuildError("--base-path", f"base path {self.base_path[:80]!r} is not a URL path of plain segments",
+                             "give it like /my-repo/ (letters, digits, '.', '_', '~' and '-' between slashes)")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise BuildError("--workers", f"{self.workers!r} is not a number of worker processes",
+                             "give a whole number of at least 1, e.g. --workers 2")
         if self.site_url and not self.site_url.endswith("/"):
             self.site_url += "/"
         if self.site_url and not self.site_url.startswith(("https://", "http://")):
@@ -91,7 +100,8 @@ def build_lock(out: Path):
     """Only one build at a time per output folder; a second one stops with a message."""
     out.mkdir(parents=True, exist_ok=True)
     lock_path = out / ".lock"
-    with open(lock_path, "a+") as handle:
+    # Never through a link: a link here would let the build empty a file outside build/.
+    with os.fdopen(safety.open_no_follow(lock_path), "r+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -129,6 +139,7 @@ def build(options: BuildOptions, progress) -> BuildResult:
 def _build_locked(options: BuildOptions, progress) -> BuildResult:
     root, cache = options.root, Cache(options.out / "cache")
     rebuilt: list[str] = []
+    safety.check_build_folder(options.out, root)
     # Whatever a killed build left half-made goes first, even if this build has nothing to do.
     cache.remove_leftovers()
     _remove_leftovers(options.out)
@@ -137,7 +148,7 @@ def _build_locked(options: BuildOptions, progress) -> BuildResult:
     #    against the widget, scene and runs it names before any training starts.
     series = lessons_stage.load_series(options.content, root)
     targets = _target_lessons(series, options)
-    if options.lesson is not None and not (options.site.is_symlink() and options.site.resolve().is_dir()):
+    if options.lesson is not None and safety.site_link_target(options.site, options.out, root) is None:
         raise BuildError(location(options.site, None, root), "--lesson keeps the other lessons from the published "
                          "site, and there is none yet", "run a full build once: python -m generator build")
     # The lessons whose records are needed: the targets, and any lesson a target's scene reads.

@@ -157,7 +157,7 @@ def _call(widget: Widget, function: str, where: str, fn, *args):
         return fn(*args)
     except BuildError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit too: sys.exit() in a widget must not end the build
         line = line_in(exc, str(widget.source))
         at = f"{widget.source.parent.name}/widget.py" + (f":{line}" if line else "")
         raise BuildError(where, f"widget '{widget.name}' {function}() raised {type(exc).__name__}: {exc} "

@@ -36,6 +36,7 @@ from generator import feeds, fonts, search, theme
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
+from generator.sanitize import SanitizeExtension, UnsafeHTML
 from generator.training import artifacts_folder
 from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
                                     MathExtension, footnotes_to_sidenotes, heading_text_to_id)
@@ -254,6 +255,7 @@ class PageRenderer:
                 "toc", MathExtension(), FactExtension(lambda run, fact: self.fact(lesson, assets, run, fact)),
                 CitationExtension(lambda key: self.citation(lesson, key)),
                 EmbedExtension(lesson.embeds, lesson.body_line, lambda e: self.embed_html(lesson, assets, e)),
+                SanitizeExtension(lesson.body),
             ],
             extension_configs={"toc": {"permalink": "#", "permalink_title": "Link to this section",
                                        "slugify": heading_text_to_id, "toc_depth": "2-3"}},
@@ -263,7 +265,7 @@ class PageRenderer:
         except MathError as exc:
             line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
-        except FactError as exc:
+        except (FactError, UnsafeHTML) as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         body = self._highlight_fences(body)

@@ -297,7 +297,7 @@ def _render_job(job: dict) -> dict:
                           f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
-    except Exception as exc:  # the author's scene failed: point at their line
+    except (Exception, SystemExit) as exc:  # the author's scene failed (or asked to exit): point at their line
         path = Path(job["path"])
         line = line_in(exc, path)
         detail = f"{type(exc).__name__}: {exc}"

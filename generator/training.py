@@ -34,12 +34,17 @@ from typing import Any
 
 from generator.cache import Cache, file_digest, write_atomic
 from generator.errors import BuildError, line_in, location
-from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
+from generator.safety import RUN_NAME, artifact_problem, inside
+from generator.workers import (ProcessExit, TimedOut, broken_pool_error, check_timeout, import_timeout,
+                               job_leftovers, time_limit, worker_pool)
 
 RECORD_SCHEMA = "run-record/1"
 # A run that takes longer than this many seconds is stopped; @run(timeout=...) changes it.
 DEFAULT_RUN_TIMEOUT = 1200.0
 _CONFIG_TYPES = (bool, int, float, str, list, tuple)
+# Every @run declaration in this process, in order: two runs of one name are both seen here,
+# where the module's namespace keeps only the last.
+_DECLARED: list["RunSpec"] = []
 
 
 # --------------------------------------------------------------------------- declaring runs
@@ -61,6 +66,7 @@ def run(*, seed: int = 0, timeout: float = DEFAULT_RUN_TIMEOUT, **config: Any) -
         file = inspect.getsourcefile(fn) or "<unknown>"
         line = inspect.getsourcelines(fn)[1]
         fn.__run_spec__ = RunSpec(fn.__name__, fn, seed, dict(config), file, line, timeout)  # type: ignore[attr-defined]
+        _DECLARED.append(fn.__run_spec__)
         return fn
 
     return declare
@@ -76,6 +82,9 @@ def collect_runs(module: Any) -> list[RunSpec]:
 def check_config(spec: RunSpec, root: Path | None = None) -> None:
     """Config keys must match the run's keyword parameters, with the annotated types."""
     where = location(spec.file, spec.line, root)
+    if not isinstance(spec.name, str) or not RUN_NAME.fullmatch(spec.name):
+        raise BuildError(where, f"run name {str(spec.name)[:80]!r} is not a Python identifier",
+                         "name the run's function with letters, digits and '_' (it names the run's files)")
     params = inspect.signature(spec.fn).parameters
     wanted = {n: p for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "seed"}
     unknown = sorted(set(spec.config) - set(wanted))
@@ -202,13 +211,14 @@ class Recorder:
 
         The build keeps it beside the record and publishes it as downloads/<run>/<name>.
         """
-        if "/" in name or name.startswith(".") or name in self.artifacts:
-            raise ValueError(f"artifact name {name!r} must be a new plain file name")
+        problem = artifact_problem(name)
+        if problem or name in self.artifacts:
+            raise ValueError(problem or f"artifact name {name!r} is used twice; give each file its own name")
         if self.artifact_dir is None:
             self.artifact_dir = Path(tempfile.mkdtemp(prefix="run-artifacts-"))
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts.append(name)
-        return self.artifact_dir / name
+        return inside(self.artifact_dir / name, self.artifact_dir, what=f"artifact '{name}'")
 
     def as_record(self, spec: RunSpec, seed: int) -> dict[str, Any]:
         return {
@@ -275,6 +285,11 @@ def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
         raise BuildError(location(spec.file, spec.line, root),
                          f"run '{spec.name}' recorded a non-finite {exc.name} at step {exc.step}",
                          "lower the learning rate, or stop the run before it diverges") from None
+    except SystemExit as exc:  # sys.exit() or os._exit() in a run must not end the build as a success
+        call = "os._exit" if isinstance(exc, ProcessExit) else "sys.exit"
+        line = line_in(exc, spec.file) or spec.line
+        raise BuildError(location(spec.file, line, root), f"run '{spec.name}' called {call}({exc.code!r})",
+                         "return from the run instead; a run cannot end the build") from None
     except BuildError:
         raise
     except Exception as exc:  # an author's code failed: point at their line
@@ -319,19 +334,34 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
+    first = len(_DECLARED)
     try:
-        spec.loader.exec_module(module)
+        with time_limit(import_timeout()):
+            spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise BuildError(location(path, exc.lineno, root), f"syntax error: {exc.msg}", "fix the Python") from None
+    except TimedOut:
+        raise BuildError(location(path, None, root), f"importing experiments took over {import_timeout():g} s",
+                         "do slow work inside a run, not at import time") from None
+    except SystemExit as exc:
+        call = "os._exit" if isinstance(exc, ProcessExit) else "sys.exit"
+        raise BuildError(location(path, line_in(exc, str(path)), root), f"importing experiments called "
+                         f"{call}({exc.code!r})", "remove it; a lesson's module cannot end the build") from None
     except Exception as exc:
         line = line_in(exc, str(path))
         raise BuildError(location(path, line, root), f"importing experiments raised {type(exc).__name__}: {exc}",
                          "fix the module so it imports cleanly") from None
     finally:
         sys.path.remove(str(path.parent))
-    runs = collect_runs(module)
+    runs = sorted({id(s): s for s in _DECLARED[first:] if s.file == module.__file__}.values(), key=lambda s: s.line)
+    del _DECLARED[first:]
+    seen: dict[str, RunSpec] = {}
     for run_spec in runs:
         check_config(run_spec, root)
+        if run_spec.name in seen:
+            raise BuildError(location(path, run_spec.line, root), f"run '{run_spec.name}' is declared twice "
+                             f"(also at line {seen[run_spec.name].line})", "give each run its own function name")
+        seen[run_spec.name] = run_spec
     return runs
 
 
@@ -344,7 +374,9 @@ def declared_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> lis
     entry = cache.lookup("runs", slug, experiment_inputs(experiments, root))
     if entry is not None:
         return json.loads(entry.file("runs.json").read_text())
-    return [spec.name for spec in load_experiments(experiments, root)]
+    # Imported in a worker process: a lesson's module cannot end, hang or outlive the build.
+    with worker_pool(1) as pool:
+        return _result(pool.submit(_declare_in_worker, str(experiments), str(root)), experiments, root, [])
 
 
 def library_versions() -> dict[str, str]:
@@ -369,12 +401,42 @@ def experiment_inputs(path: Path, root: Path) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- the stage
+def _declare_in_worker(experiments: str, root: str) -> list[str]:
+    """Runs in a worker process: import experiments.py, return the names of its runs."""
+    try:
+        return [s.name for s in load_experiments(Path(experiments), Path(root))]
+    finally:
+        _check_leftovers(f"importing {Path(experiments).name}", location(experiments, None, Path(root)))
+
+
 def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
     """Runs in a worker process: import, execute one run, write its record."""
     runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
-    record = execute(runs[run_name], root=Path(root), artifact_dir=artifacts_folder(Path(out)))
-    write_atomic(Path(out), json.dumps(record, separators=(",", ":")))
+    spec = runs[run_name]
+    try:
+        record = execute(spec, root=Path(root), artifact_dir=artifacts_folder(Path(out)))
+    finally:
+        _check_leftovers(f"run '{run_name}'", location(spec.file, spec.line, Path(root)))
+    write_atomic(inside(Path(out), Path(out).parent), json.dumps(record, separators=(",", ":")))
     return run_name
+
+
+def _check_leftovers(what: str, where: str) -> None:
+    """After a job: end the processes it started; refuse a thread it left running."""
+    threads = job_leftovers()
+    if threads:
+        raise BuildError(where, f"{what} left thread(s) running after it returned: {', '.join(threads)}",
+                         "join every thread the run starts before it returns")
+
+
+def _result(future, experiments: Path, root: Path, names: list[str]):
+    """A worker's result; a worker that died (os._exit, a crash, a kill) becomes a BuildError."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise broken_pool_error(location(experiments, None, root), "run", names) from None
 
 
 def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progress, workers: int = 2,
@@ -392,11 +454,10 @@ def train_lesson(experiments: Path, slug: str, root: Path, cache: Cache, progres
     entry = cache.lookup("runs", slug, inputs)
     if entry is None:
         reason = cache.why("runs", slug, inputs)
-        specs = load_experiments(experiments, root)
         pending = cache.begin("runs", slug, inputs)
         try:
-            _train_all(experiments, specs, pending.folder, root, progress, workers)
-            write_atomic(pending.file("runs.json"), json.dumps([s.name for s in specs]))
+            names = _train_all(experiments, pending.folder, root, progress, workers)
+            write_atomic(pending.file("runs.json"), json.dumps(names))
             entry = pending.commit()
         except BaseException:
             pending.abandon()
@@ -412,18 +473,17 @@ def artifacts_folder(record: Path) -> Path:
     return record.with_name(record.stem + ".files")
 
 
-def _train_all(experiments: Path, specs: list[RunSpec], folder: Path, root: Path, progress, workers: int) -> None:
-    if not specs:
-        return
-    if workers <= 1 or len(specs) == 1:
-        for i, spec in enumerate(specs, 1):
-            progress.item("train", spec.name, i, len(specs))
-            record = execute(spec, root=root, artifact_dir=artifacts_folder(folder / f"{spec.name}.json"))
-            write_atomic(folder / f"{spec.name}.json", json.dumps(record, separators=(",", ":")))
-        return
-    with worker_pool(min(workers, len(specs))) as pool:
-        futures = [pool.submit(_train_in_worker, str(experiments), s.name, str(folder / f"{s.name}.json"), str(root))
-                   for s in specs]
+def _train_all(experiments: Path, folder: Path, root: Path, progress, workers: int) -> list[str]:
+    """Import the experiments and train every run, all in worker processes (never in the
+    build's own: a run cannot end, hang or outlive it). Returns the run names."""
+    with worker_pool(max(1, workers)) as pool:
+        names = _result(pool.submit(_declare_in_worker, str(experiments), str(root)), experiments, root, [])
+        futures = {pool.submit(_train_in_worker, str(experiments), name, str(inside(folder / f"{name}.json", folder)),
+                               str(root)): name for name in names}
+        done: set[str] = set()
         for i, future in enumerate(as_completed(futures), 1):
-            name = future.result()  # re-raises a run's BuildError here
-            progress.item("train", name, i, len(specs))
+            # re-raises a run's BuildError here
+            name = _result(future, experiments, root, [n for n in names if n not in done])
+            done.add(name)
+            progress.item("train", name, i, len(names))
+    return names
