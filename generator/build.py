@@ -242,6 +242,7 @@ def check_embeds(lessons, declared: dict[str, list[str]], options) -> None:
 
     known_records = {f"{slug}/{run}": Path() for slug, runs in declared.items() for run in runs}
     for lesson in lessons:
+        safety.check_unique_embeds(lesson, options.root)
         export.check_lesson_widgets(lesson, set(declared[lesson.slug]), options.root)
         for scene in _lesson_scenes(lesson, options):
             render.check_records(scene, known_records, options.root)

@@ -434,7 +434,7 @@ def read_cues(path: Path) -> list[tuple[float, float, str]]:
         if m:
             start = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
             end = int(m[4]) * 3600 + int(m[5]) * 60 + float(m[6])
-            cues.append((start, end, " ".join(m[7].split())))
+            cues.append((start, end, html.unescape(" ".join(m[7].split()))))  # the page escapes it again
     return cues
 
 

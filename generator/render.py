@@ -42,6 +42,7 @@ from pathlib import Path
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
+from generator.safety import FOLDER_NAME
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
@@ -112,6 +113,9 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
     """Parse a scene file's declarations without importing it, and check that every
     load_record("...") with a literal name loads a record RECORDS lists."""
     name = scene_name(path)
+    if not FOLDER_NAME.fullmatch(name):  # it names cache folders, video files and ids on the page
+        raise BuildError(location(path, None, root), f"scene file name {path.name[:80]!r} is not a plain name",
+                         "rename it with letters, digits and '_' (at most 64 characters)")
     tree, constants, classes = read_declarations(path, ("SCENE", "RECORDS", "TIMEOUT"), f"scene '{name}'", root,
                                                  'write it as SCENE = "ClassName" or RECORDS = ["lesson/run"]')
     if "SCENE" not in constants:
@@ -363,12 +367,16 @@ def _render_one(job: dict) -> None:
             spec.loader.exec_module(module)
             scene = getattr(module, job["class_name"])()
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path)
+            movie = Path(scene.renderer.file_writer.movie_file_path or "")
             last_frame = scene.renderer.get_frame()
             cues = list(getattr(scene, "cues", []))
             chapters = list(getattr(scene, "chapters", []))
             duration = float(scene.renderer.time)
 
+        if duration <= 0 or not movie.is_file():  # nothing played: no movie for ffmpeg to encode
+            raise BuildError(location(job["path"], None, Path(job["root"])),
+                             f"scene '{job['scene']}' ({job['theme']}) drew nothing: its construct() played no "
+                             "animation and waited no time", "add self.play(...) or self.wait(...)")
         files = output_files(out, job["scene"], job["theme"])
         encode_mp4(movie, files["video"], settings)
         write_poster(last_frame, files["poster"])
@@ -406,8 +414,15 @@ def webvtt(cues: list[tuple[float, str]], duration: float) -> str:
         end = cues[i + 1][0] if i + 1 < len(cues) else duration
         if end <= start:
             continue
-        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", text.replace("-->", "->"), ""]
+        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", cue_text(text), ""]
     return "\n".join(lines)
+
+
+def cue_text(text: str) -> str:
+    """A cue's text as WebVTT reads it: one line (a blank line would end the cue, a newline
+    split a chapter title), and &, < and > escaped (WebVTT has tags, like <c> and <v>)."""
+    text = " ".join(str(text).split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _timestamp(seconds: float) -> str:

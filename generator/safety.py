@@ -51,8 +51,16 @@ def inside(path: Path, folder: Path, where: str = "", what: str = "a file") -> P
     return resolved
 
 
+def shown(path: Path, root: Path) -> str:
+    """`path` relative to the project without following links (a link's own name, not its target)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def _link_error(path: Path, root: Path) -> BuildError:
-    return BuildError(relative(path, root), "is a symbolic link inside build/, which the build never follows",
+    return BuildError(shown(path, root), "is a symbolic link inside build/, which the build never follows",
                       "delete the link (rm, not rm -r), then build again")
 
 
@@ -91,7 +99,7 @@ def site_link_target(site: Path, out: Path, root: Path) -> Path | None:
     target = site.resolve()
     versions = (out / "sites").resolve()
     if not site.is_symlink() or target.parent != versions or not target.is_dir():
-        raise BuildError(relative(site, root), f"does not point to a site version in {relative(versions, root)}/ "
+        raise BuildError(shown(site, root), f"does not point to a site version in {relative(versions, root)}/ "
                          f"(it points to {target})", "delete it and run a full build: python -m generator build")
     return target
 
@@ -105,3 +113,21 @@ def open_no_follow(path: Path) -> int:
             raise BuildError(str(path), "is a symbolic link; the lock file is never written through one",
                              "delete the link (rm), then build again") from None
         raise
+
+
+def check_unique_embeds(lesson, root: Path) -> None:
+    """Each widget (with its arguments) and each video at most once per page: the page
+    gives each an id, and two elements with one id break links, labels and scripts."""
+    from generator.errors import location
+    from generator.export import embed_id
+
+    seen: dict[str, int] = {}
+    for embed in lesson.embeds:
+        if embed.kind not in ("widget", "video"):
+            continue
+        anchor = f"widget-{embed_id(embed)}" if embed.kind == "widget" else f"video-{embed.name}"
+        if anchor in seen:
+            raise BuildError(location(lesson.source, embed.line, root),
+                             f"{embed.kind} '{embed.name}' is embedded twice (also at line {seen[anchor]})",
+                             f"show it once, and link back to it with [text](#{anchor})")
+        seen[anchor] = embed.line

@@ -132,8 +132,10 @@ def first_dropped(fragment: str) -> tuple[str, str, str] | None:
                 return (name, f"attribute '{name}' on <{tag}> is not allowed in a lesson",
                         f"allowed on <{tag}>: {', '.join(sorted(allowed))}")
     # The sanitiser reads the HTML another way than a plain parser (a trick with comments or
-    # unclosed tags): refuse it as a whole.
-    return ("<", "raw HTML here does not survive the sanitiser unchanged", "write plain, well-formed HTML or Markdown")
+    # unclosed tags): refuse it as a whole, pointing at an element only the sanitiser saw.
+    extra = sorted((shape(after) - shape(before)).elements()) or [("", ())]
+    return (f"<{extra[0][0]}", "raw HTML here does not survive the sanitiser unchanged",
+            "write plain, well-formed HTML or Markdown")
 
 
 # --------------------------------------------------------------------------- in Python-Markdown

@@ -82,14 +82,9 @@ def job_leftovers() -> list[str]:
             if pid != me:
                 try:
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
+                    os.waitpid(pid, 0)  # a child of ours: gone, not a zombie
+                except (OSError, ChildProcessError):  # an orphan (init reaps it), or gone already
                     pass
-        while True:  # reap the job's children, so none stays a zombie
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
     return [t.name for t in threading.enumerate()
             if t is not threading.main_thread() and t.is_alive() and not t.daemon]
 

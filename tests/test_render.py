@@ -216,7 +216,7 @@ def test_webvtt_cues_run_until_the_next():
     text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
     assert text.startswith("WEBVTT\n\n")
     assert "00:00:00.000 --> 00:00:02.500\nfirst" in text
-    assert "00:00:02.500 --> 00:00:04.250\nsecond -> third" in text
+    assert "00:00:02.500 --> 00:00:04.250\nsecond --&gt; third" in text
 
 
 # --------------------------------------------------------------------------- slow: the real videos
