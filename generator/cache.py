@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.safety import inside
+
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
@@ -117,7 +119,7 @@ class Cache:
         """A temporary folder to write outputs into; `commit()` makes it an entry."""
         key = key_of(inputs)
         name_dir = self._name_dir(stage, name)
-        tmp = name_dir / f".tmp-{key}-{os.getpid()}"
+        tmp = inside(name_dir / f".tmp-{key}-{os.getpid()}", self.root, what=f"cache entry {stage}/{name}")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)

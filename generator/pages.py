@@ -36,6 +36,7 @@ from generator import feeds, fonts, search, theme
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
+from generator.safety import artifact_problem, inside
 from generator.sanitize import SanitizeExtension, UnsafeHTML
 from generator.training import artifacts_folder
 from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
@@ -520,7 +521,9 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
                  replace: bool = False) -> None:
     """One lesson's page and every file it uses into the site folder `out`. With `replace`,
     files already there (a shared video, a built-in widget's script) are replaced."""
-    copy = _replace if replace else _copy
+    def copy(source: Path, target: Path) -> None:  # every file lands inside the site folder, or nowhere
+        (_replace if replace else _copy)(source, inside(target, out, location(lesson.source, None, root)))
+
     folder = out / lesson.slug
     folder.mkdir(parents=True)
     (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
@@ -542,6 +545,9 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
                 raise BuildError(location(lesson.experiments, None, root),
                                  f"run '{run_name}' saved '{path.name}', which is not a regular file",
                                  "write the file itself with rec.artifact(...), never a link")
+            if artifact_problem(path.name):  # only data is published beside the pages, never a script
+                raise BuildError(location(lesson.experiments, None, root), f"run '{run_name}': "
+                                 f"{artifact_problem(path.name)}", "save it under another name")
             copy(path, folder / "downloads" / run_name / path.name)
     for variants in lesson_assets.videos.values():
         for files in variants.values():

@@ -800,3 +800,66 @@ def test_string_facts_and_run_children_are_contained(good_project, tmp_path):
         state = "gone"
     assert state in ("gone", "Z"), f"the process the run forked outlived its job (state {state})"
     assert not (outside / "late.txt").exists()
+
+
+# --------------------------------------------------------------------------- Ctrl-C is deferred, never dropped
+SIGINT_DURING_SUBMIT = """
+import os, signal, sys
+from concurrent.futures import ProcessPoolExecutor
+from generator import workers
+
+spawn = ProcessPoolExecutor._spawn_process
+def spawn_after_ctrl_c(self):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while a worker is being started
+    spawn(self)
+ProcessPoolExecutor._spawn_process = spawn_after_ctrl_c
+try:
+    with workers.worker_pool(1) as pool:
+        future = pool.submit(abs, -1)
+        print("not interrupted", future.result(), flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def test_a_ctrl_c_during_a_submit_is_deferred_not_dropped():
+    result = subprocess.run([sys.executable, "-c", SIGINT_DURING_SUBMIT], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "interrupted", result.stdout + result.stderr
+    assert result.returncode == 130
+    assert "Traceback" not in result.stderr, result.stderr  # no worker saw it
+
+
+# --------------------------------------------------------------------------- serve reloads for a new site only
+def test_serve_reloads_pages_only_for_a_new_site(good_project, tmp_path):
+    import socket
+    import urllib.request
+
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    proc = start_build(project, log, [sys.executable, "-m", "generator", "--root", str(project), "serve",
+                                      "--port", str(port), "--quality", "draft"])
+
+    def version() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/__reload", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            return ""
+
+    try:
+        wait_for(lambda: version() == "0", proc, "the server answered")
+        lesson = project / LESSON / "lesson.md"
+        os.utime(lesson)  # saved without a change: a rebuild with nothing to publish
+        wait_for(lambda: "nothing to do" in log.read_text(), proc, "the rebuild of an unchanged site finished")
+        assert version() == "0", "pages were told to reload although the site did not change"
+        edit(lesson, "## The formula", "## The formula, edited")
+        wait_for(lambda: version() == "1", proc, "the reload after a real change", timeout=300)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
