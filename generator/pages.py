@@ -37,7 +37,7 @@ from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.safety import artifact_problem, inside
-from generator.sanitize import SanitizeExtension, UnsafeHTML
+from generator.sanitize import SanitizeExtension, UnsafeHTML, elements
 from generator.training import artifacts_folder
 from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
                                     MathExtension, footnotes_to_sidenotes, heading_text_to_id)
@@ -573,8 +573,6 @@ def write_one_lesson(out: Path, root: Path, templates: Path, series: Series, les
     check_reference_urls(lesson, out, config.base_path, root)
 
 
-# href= and src= in Markdown's output and in raw HTML, with double, single or no quotes.
-LOCAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 
 
 def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
@@ -584,7 +582,9 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
     one is reported at the lesson.md line where its URL is written.
     """
     lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
-    for raw in dict.fromkeys(html.unescape("".join(groups)) for groups in LOCAL_URL.findall(body)):
+    # href= and src= of the elements (parsed, so text that merely reads "src=x" is not a link).
+    urls = [value for _, attrs in elements(body) for name, value in attrs if name in ("href", "src")]
+    for raw in dict.fromkeys(urls):
         if missing_site_file(raw, site, lesson.slug, base_path):
             line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
             raise BuildError(location(lesson.source, line, root),

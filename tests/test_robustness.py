@@ -604,11 +604,11 @@ def artifact_is_a_script(suffix: str):
     return breakage
 
 
-def raw_html(markdown: str, problem: str, name: str):
-    """`markdown` written into lesson.md; the error must point at its line."""
+def raw_html(markdown: str, problem: str, name: str, at: str | None = None):
+    """`markdown` written into lesson.md; the error must point at its line (the one with `at`)."""
     def breakage(p: Path) -> str:
         edit(p / LESSON / "lesson.md", "## The widget", f"Some text.\n\n{markdown}\n\n## The widget")
-        n = line_of(p / LESSON / "lesson.md", markdown.split("\n")[0])
+        n = line_of(p / LESSON / "lesson.md", at or markdown.split("\n")[0])
         return rf"{LESSON}/lesson\.md:{n}: {problem}"
     breakage.__name__ = name
     return breakage
@@ -632,7 +632,7 @@ RAW_HTML = [
     raw_html('<link rel="stylesheet" href="https://example.org/x.css">', r"raw HTML <link> is not allowed",
              "third_party_stylesheet"),
     raw_html('A paragraph with a handler.\n{: onclick="alert(1)" }', r"attribute 'onclick' on <p> is not allowed",
-             "attribute_list_handler"),
+             "attribute_list_handler", at="{: onclick"),
     raw_html("<!--> <img src=x onerror=alert(1)> -->", r"(raw HTML here does not survive the sanitiser unchanged|"
              r"attribute 'onerror' on <img> is not allowed)", "comment_trick"),
 ]
