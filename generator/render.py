@@ -36,6 +36,7 @@ import json
 import subprocess
 import time
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,8 @@ from generator.errors import BuildError, did_you_mean, line_in, location, relati
 from generator.safety import FOLDER_NAME
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
-from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
+from generator.workers import (TimedOut, broken_pool_error, check_timeout, child_process_options, time_limit,
+                               worker_pool)
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
@@ -249,7 +251,11 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
             for count, future in enumerate(as_completed(futures), 1):
                 i = futures[future]
-                outcome = future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker died under a scene (a crash, a kill)
+                    running = [f"{stale[k][0].key} ({stale[k][1]})" for k in sorted(set(futures.values()) - committed)]
+                    raise broken_pool_error(location(stale[i][0].path, None, root), "scene", running) from None
                 if "error" in outcome:
                     for f in futures:
                         f.cancel()

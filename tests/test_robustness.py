@@ -678,6 +678,17 @@ def run_calls_os_exit(p: Path) -> str:
     return rf"{LESSON}/experiments\.py:{n}: run 'tiny' called os\._exit\(3\)"
 
 
+def run_kills_its_worker(p: Path) -> str:
+    in_tiny_run(p, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    return rf"{LESSON}/experiments\.py: a worker process died while running run 'tiny' \(a crash, or it was killed\)"
+
+
+def scene_kills_its_worker(p: Path) -> str:
+    edit(p / "scenes" / "tiny_dot.py", "        self.wait(0.4)",
+         "        self.wait(0.4)\n        import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)")
+    return r"scenes/tiny_dot\.py: a worker process died while running (scene|one of the scenes) 'tiny-dot \((light|dark)\)'"
+
+
 def import_calls_sys_exit(p: Path) -> str:
     line = append_run(p, "import sys\nsys.exit(0)\n")
     return rf"{LESSON}/experiments\.py:{line + 1}: importing experiments called sys\.exit\(0\)"
@@ -733,7 +744,7 @@ HOSTILE = [run_name_climbs_out, cache_links_out, lock_links_out, artifact_name_c
            artifact_is_a_script(".js"), artifact_is_a_script(".html"), artifact_is_a_script(".svg"),
            *RAW_HTML, reference_url_runs_script,
            bad_citation("[@]"), bad_citation("[@../../x]"), bad_citation('[@a"><script>]'),
-           run_calls_sys_exit, run_calls_os_exit, import_calls_sys_exit,
+           run_calls_sys_exit, run_calls_os_exit, import_calls_sys_exit, run_kills_its_worker, scene_kills_its_worker,
            export_calls("import sys; sys.exit(0)", r"sys\.exit\(0\)"), export_calls("import os; os._exit(3)",
                                                                                  r"os\._exit\(3\)"),
            run_leaves_a_thread, duplicate_run, duplicate_embed, empty_scene]
