@@ -117,9 +117,28 @@ class _Pool(ProcessPoolExecutor):
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _start_quiet_resource_tracker() -> None:
+    """The process that removes semaphores a dead worker left behind, told not to warn: a
+    worker killed mid-job is already the build's one-line error, and the warning would be
+    a second line for the same thing."""
+    from multiprocessing import resource_tracker
+
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [
+        "ignore::UserWarning:multiprocessing.resource_tracker", previous]))
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if previous is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
+
+
 @contextmanager
 def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of spawned workers; leaving the block early (an error, Ctrl-C) kills them."""
+    _start_quiet_resource_tracker()
     # 'spawn': a fresh interpreter per worker, never a fork of a process holding torch threads.
     pool = _Pool(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                  initializer=_start_worker, initargs=(os.getpid(),))
