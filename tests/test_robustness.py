@@ -853,8 +853,10 @@ def test_serve_reloads_pages_only_for_a_new_site(good_project, tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = tmp_path / "serve.log"
-    proc = start_build(project, log, [sys.executable, "-m", "generator", "--root", str(project), "serve",
-                                      "--port", str(port), "--quality", "draft"])
+    with open(log, "ab") as out:  # its rebuilds run `python -m generator` in the project: find the package
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(project), "serve", "--port",
+                                 str(port), "--quality", "draft"], cwd=ROOT, env=dict(ENV, PYTHONPATH=str(ROOT)),
+                                stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def version() -> str:
         try:
