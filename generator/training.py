@@ -403,20 +403,18 @@ def experiment_inputs(path: Path, root: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- the stage
 def _declare_in_worker(experiments: str, root: str) -> list[str]:
     """Runs in a worker process: import experiments.py, return the names of its runs."""
-    try:
-        return [s.name for s in load_experiments(Path(experiments), Path(root))]
-    finally:
-        _check_leftovers(f"importing {Path(experiments).name}", location(experiments, None, Path(root)))
+    names = [s.name for s in load_experiments(Path(experiments), Path(root))]
+    _check_leftovers(f"importing {Path(experiments).name}", location(experiments, None, Path(root)))
+    return names
 
 
 def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
     """Runs in a worker process: import, execute one run, write its record."""
     runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
     spec = runs[run_name]
-    try:
-        record = execute(spec, root=Path(root), artifact_dir=artifacts_folder(Path(out)))
-    finally:
-        _check_leftovers(f"run '{run_name}'", location(spec.file, spec.line, Path(root)))
+    record = execute(spec, root=Path(root), artifact_dir=artifacts_folder(Path(out)))
+    # (a run that failed is reported as such; its worker's leftovers are ended after every job)
+    _check_leftovers(f"run '{run_name}'", location(spec.file, spec.line, Path(root)))
     write_atomic(inside(Path(out), Path(out).parent), json.dumps(record, separators=(",", ":")))
     return run_name
 
