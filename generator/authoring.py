@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import BuildError, line_in, location
-from generator.workers import TimedOut, time_limit
+from generator.safety import artifact_problem, inside
+from generator.workers import ProcessExit, TimedOut, time_limit
 
 RECORD_SCHEMA = "run-record/1"
 # A run that takes longer than this many seconds is stopped; @run(timeout=...) changes it.
@@ -174,13 +175,14 @@ class Recorder:
 
         The build keeps it beside the record and publishes it as downloads/<run>/<name>.
         """
-        if "/" in name or name.startswith(".") or name in self.artifacts:
-            raise ValueError(f"artifact name {name!r} must be a new plain file name")
+        problem = artifact_problem(name)
+        if problem or name in self.artifacts:
+            raise ValueError(problem or f"artifact name {name!r} is used twice; give each file its own name")
         if self.artifact_dir is None:
             self.artifact_dir = Path(tempfile.mkdtemp(prefix="run-artifacts-"))
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts.append(name)
-        return self.artifact_dir / name
+        return inside(self.artifact_dir / name, self.artifact_dir, what=f"artifact '{name}'")
 
     def as_record(self, spec: RunSpec, seed: int) -> dict[str, Any]:
         return {
@@ -248,6 +250,11 @@ def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
         raise BuildError(location(spec.file, spec.line, root),
                          f"run '{spec.name}' recorded a non-finite {exc.name} at step {exc.step}",
                          "lower the learning rate, or stop the run before it diverges") from None
+    except SystemExit as exc:  # sys.exit() or os._exit() in a run must not end the build as a success
+        call = "os._exit" if isinstance(exc, ProcessExit) else "sys.exit"
+        line = line_in(exc, spec.file) or spec.line
+        raise BuildError(location(spec.file, line, root), f"run '{spec.name}' called {call}({exc.code!r})",
+                         "return from the run instead; a run cannot end the build") from None
     except BuildError:
         raise
     except Exception as exc:  # an author's code failed: point at their line

@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import manifest
+from generator import manifest, safety
 from generator.cache import Cache, file_digest, key_of
 from generator.errors import BuildError
 
 PACKAGE_DIR = Path(__file__).parent
+# Where the site is served from: '/' or '/seg/.../' (it is written into pages, CSS and the 404 page).
+BASE_PATH = re.compile(r"/([A-Za-z0-9._~-]+/)*")
 
 
 @dataclass
@@ -57,6 +60,12 @@ class BuildOptions:
             self.base_path = "/" + self.base_path
         if not self.base_path.endswith("/"):
             self.base_path += "/"
+        if not BASE_PATH.fullmatch(self.base_path) or any(set(part) == {"."} for part in self.base_path.split("/")):
+            raise BuildError("--base-path", f"base path {self.base_path[:80]!r} is not a URL path of plain segments",
+                             "give it like /my-repo/ (letters, digits, '.', '_', '~' and '-' between slashes)")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise BuildError("--workers", f"{self.workers!r} is not a number of worker processes",
+                             "give a whole number of at least 1, e.g. --workers 2")
         if self.site_url and not self.site_url.endswith("/"):
             self.site_url += "/"
         if self.site_url and not self.site_url.startswith(("https://", "http://")):
@@ -92,7 +101,8 @@ def build_lock(out: Path):
     """Only one build at a time per output folder; a second one stops with a message."""
     out.mkdir(parents=True, exist_ok=True)
     lock_path = out / ".lock"
-    with open(lock_path, "a+") as handle:
+    # Never through a link: a link here would let the build empty a file outside build/.
+    with os.fdopen(safety.open_no_follow(lock_path), "r+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -124,6 +134,8 @@ def git_commit(root: Path) -> tuple[str, str]:
 
 def build(options: BuildOptions, progress) -> BuildResult:
     with build_lock(options.out):
+        # A link where the build deletes or writes could reach outside build/: refused first.
+        safety.check_build_folder(options.out, options.root)
         # Whatever a killed build left half-made goes first, even if this build has nothing to do.
         Cache(options.out / "cache").remove_leftovers()
         _remove_leftovers(options.out)

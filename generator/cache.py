@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.safety import inside
+
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
@@ -89,9 +91,13 @@ class Cache:
     def remove_leftovers(self) -> int:
         """Delete `.tmp-*` folders that killed builds left behind. Only call it holding the build lock."""
         removed = 0
-        for leftover in self.root.glob("*/*/.tmp-*") if self.root.is_dir() else []:
-            shutil.rmtree(leftover, ignore_errors=True)
-            removed += 1
+        for name_dir in _real_dirs(self.root, depth=2):
+            for leftover in name_dir.glob(".tmp-*"):
+                if leftover.is_symlink():
+                    leftover.unlink()
+                else:
+                    shutil.rmtree(leftover, ignore_errors=True)
+                removed += 1
         return removed
 
     def why(self, stage: str, name: str, inputs: dict[str, str], notes: dict[str, str] | None = None) -> str:
@@ -129,7 +135,7 @@ class Cache:
         """A temporary folder to write outputs into; `commit()` makes it an entry."""
         key = key_of(inputs)
         name_dir = self._name_dir(stage, name)
-        tmp = name_dir / f".tmp-{key}-{os.getpid()}"
+        tmp = inside(name_dir / f".tmp-{key}-{os.getpid()}", self.root, what=f"cache entry {stage}/{name}")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
@@ -138,19 +144,21 @@ class Cache:
     def prune(self) -> int:
         """Delete entries and leftovers this build did not use. Returns how many."""
         removed = 0
-        if not self.root.is_dir():
-            return 0
-        for stage_dir in self.root.iterdir():
-            if not stage_dir.is_dir():
-                continue
-            for name_dir in stage_dir.iterdir():
-                if not name_dir.is_dir():
-                    continue
-                for entry_dir in name_dir.iterdir():
-                    if entry_dir.is_dir() and entry_dir not in self.used:
-                        shutil.rmtree(entry_dir, ignore_errors=True)
-                        removed += 1
+        for entry_dir in _real_dirs(self.root, depth=3):
+            if entry_dir not in self.used:
+                shutil.rmtree(entry_dir, ignore_errors=True)
+                removed += 1
         return removed
+
+
+def _real_dirs(folder: Path, depth: int) -> list[Path]:
+    """Folders `depth` levels below `folder`, reached without following a symbolic link:
+    a link in the cache must never let pruning delete what it points to."""
+    level = [folder] if folder.is_dir() and not folder.is_symlink() else []
+    for _ in range(depth):
+        level = [child for parent in level for child in sorted(parent.iterdir())
+                 if child.is_dir() and not child.is_symlink()]
+    return level
 
 
 def folder_checksums(folder: Path) -> dict[str, str]:

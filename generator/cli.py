@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import sys
@@ -87,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as exc:  # a read-only or full disk, a folder where a file should be...
         where = exc.filename or "build"
+        if exc.errno == errno.ENAMETOOLONG:
+            print(f"error: {str(where)[:120]}...: file name too long; shorten the lesson, run, widget or scene "
+                  "name it is made from", file=sys.stderr)
+            return 1
         print(f"error: {where}: cannot read or write it ({exc.strerror or exc}); check that build/ is a "
               "writable folder with free space, or run 'make clean'", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from generator.errors import BuildError, line_in, location, relative
 from generator.lessons import Embed, Lesson
 from generator.sources import installed_version, tree_digest
 from generator.theme import THEMES, matplotlib_style, palette_fingerprint, tokens
-from generator.widgets import Widget, catalogue, check_data, check_embed
+from generator.widgets import Widget, catalogue, check_data, check_embed, read_widget
+from generator.workers import ProcessExit, TimedOut, broken_pool_error, time_limit, worker_pool
 
 # A widget's JSON is fetched before it can draw: keep each one small.
 WIDGET_BUDGET_GZIP_BYTES = 64 * 1024
@@ -37,6 +39,8 @@ FIGURE_DPI = 100  # figures are drawn at 8 x 3.2 inches or so: 800 px, sharp at 
 # alt text): every embed is then exported again once.
 EXPORT_VERSION = 1
 GENERATOR_DIR = Path(__file__).parent
+# Seconds one embed's export, figures and description may take.
+EXPORT_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -93,50 +97,83 @@ def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path],
 def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidget]:
     """Export the plan's widget embeds of one lesson. Returns embed id -> ExportedWidget."""
     exported: dict[str, ExportedWidget] = {}
-    for i, job in enumerate(jobs, 1):
-        eid = embed_id(job.embed)
-        inputs = embed_inputs(job.widget, job.args, records, ctx.root)
-        name = f"{job.lesson.slug}/{eid}"
-        entry = ctx.cache.lookup("export", name, inputs)
-        if entry is None:
-            ctx.progress.item("export", eid, i, len(jobs))
-            prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
-            notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
-            ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
-            where = location(job.lesson.source, job.embed.line, ctx.root)
-            entry = _export_one(job.widget, job.args, records, where, ctx.cache.begin("export", name, inputs))
-        exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),
-                                       {t: entry.file(f"figure-{t}.png") for t in THEMES},
-                                       entry.file("alt.txt").read_text())
+    pool, stack = None, ExitStack()
+    try:
+        for i, job in enumerate(jobs, 1):
+            eid = embed_id(job.embed)
+            inputs = embed_inputs(job.widget, job.args, records, ctx.root)
+            name = f"{job.lesson.slug}/{eid}"
+            entry = ctx.cache.lookup("export", name, inputs)
+            if entry is None:
+                ctx.progress.item("export", eid, i, len(jobs))
+                prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
+                notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
+                ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
+                where = location(job.lesson.source, job.embed.line, ctx.root)
+                if pool is None:  # a widget's code runs in a worker: it cannot end, hang or outlive the build
+                    pool = stack.enter_context(worker_pool(1))
+                entry = _export_one(pool, job.widget, job.args, records, where, ctx.root,
+                                    ctx.cache.begin("export", name, inputs))
+            exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),
+                                           {t: entry.file(f"figure-{t}.png") for t in THEMES},
+                                           entry.file("alt.txt").read_text())
+    finally:
+        stack.close()
     return exported
 
 
-def _export_one(widget: Widget, args: dict[str, str], records: dict[str, Path], where: str, pending):
+def _export_one(pool, widget: Widget, args: dict[str, str], records: dict[str, Path], where: str, root: Path,
+                pending):
+    """One embed's files, written by a worker into the pending entry, then committed."""
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
-        module = widget.module()
-        loaded = {r: json.loads(records[r].read_text()) for r in widget.runs_of(args)}
-        data = _call(widget, "export", where, module.export, loaded, dict(args))
-        check_data(widget, data, where)
+        future = pool.submit(_export_in_worker, str(widget.folder), widget.lesson, str(root), args, records, where,
+                             str(pending.folder))
         try:
-            text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-        except ValueError:
-            raise BuildError(where, f"widget '{widget.name}' exported a NaN or infinite number",
-                             "round or drop non-finite values in export()") from None
-        size = len(gzip.compress(text.encode(), mtime=0))
-        if size > WIDGET_BUDGET_GZIP_BYTES:
-            raise BuildError(where, f"widget '{widget.name}' data is {size // 1024} KB gzipped, over the "
-                             f"{WIDGET_BUDGET_GZIP_BYTES // 1024} KB budget", "export fewer snapshots or grid points")
-        write_atomic(pending.file("data.json"), text)
-        for theme in THEMES:
-            draw_figure(widget, module, data, theme, pending.file(f"figure-{theme}.png"), where)
-        alt = _call(widget, "describe", where, module.describe, data)
-        if not isinstance(alt, str) or not alt.strip():
-            raise BuildError(where, f"widget '{widget.name}' describe() gave no text", "return a sentence")
-        write_atomic(pending.file("alt.txt"), alt)
+            future.result()
+        except BrokenProcessPool:
+            raise broken_pool_error(where, "widget", [widget.name]) from None
         return pending.commit()
     except BaseException:
         pending.abandon()
         raise
+
+
+def _export_in_worker(folder: str, lesson: str | None, root: str, args: dict[str, str], records: dict[str, Path],
+                      where: str, out: str) -> None:
+    """Runs in a worker process: the widget's export(), figure() and describe(), within a time limit."""
+    widget = read_widget(Path(folder), Path(root), lesson)
+    try:
+        with time_limit(EXPORT_TIMEOUT):
+            _write_export(widget, args, records, where, Path(out))
+    except TimedOut:
+        raise BuildError(where, f"widget '{widget.name}' did not export within {EXPORT_TIMEOUT:g} s",
+                         "export less data, or compute it in a run") from None
+
+
+def _write_export(widget: Widget, args: dict[str, str], records: dict[str, Path], where: str, folder: Path) -> None:
+    """Write data.json, both figures and alt.txt into `folder`."""
+    module = widget.module()
+    loaded = {r: json.loads(records[r].read_text()) for r in widget.runs_of(args)}
+    data = _call(widget, "export", where, module.export, loaded, dict(args))
+    check_data(widget, data, where)
+    try:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise BuildError(where, f"widget '{widget.name}' exported a NaN or infinite number",
+                         "round or drop non-finite values in export()") from None
+    size = len(gzip.compress(text.encode(), mtime=0))
+    if size > WIDGET_BUDGET_GZIP_BYTES:
+        raise BuildError(where, f"widget '{widget.name}' data is {size // 1024} KB gzipped, over the "
+                         f"{WIDGET_BUDGET_GZIP_BYTES // 1024} KB budget", "export fewer snapshots or grid points")
+    write_atomic(folder / "data.json", text)
+    for theme in THEMES:
+        draw_figure(widget, module, data, theme, folder / f"figure-{theme}.png", where)
+    alt = _call(widget, "describe", where, module.describe, data)
+    if not isinstance(alt, str) or not alt.strip():
+        raise BuildError(where, f"widget '{widget.name}' describe() gave no text", "return a sentence")
+    write_atomic(folder / "alt.txt", alt)
 
 
 def draw_figure(widget: Widget, module, data: dict, theme: str, out: Path, where: str) -> None:
@@ -161,6 +198,12 @@ def _call(widget: Widget, function: str, where: str, fn, *args):
         return fn(*args)
     except BuildError:
         raise
+    except SystemExit as exc:  # sys.exit() or os._exit() in a widget must not end the build
+        line = line_in(exc, str(widget.source))
+        at = f"{widget.source.parent.name}/widget.py" + (f":{line}" if line else "")
+        call = "os._exit" if isinstance(exc, ProcessExit) else "sys.exit"
+        raise BuildError(where, f"widget '{widget.name}' {function}() called {call}({exc.code!r}) (at {at})",
+                         "return instead; a widget cannot end the build") from None
     except Exception as exc:
         line = line_in(exc, str(widget.source))
         at = f"{widget.source.parent.name}/widget.py" + (f":{line}" if line else "")

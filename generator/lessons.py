@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from generator.errors import BuildError, did_you_mean, location
+from generator.safety import MAX_SLUG_LENGTH
 
 LESSON_DIR = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 EMBED_LINE = re.compile(r"^:::\s+(?P<kind>[a-z]+)(?:\s+(?P<rest>.*?))?\s*$")
@@ -111,6 +112,10 @@ def load_series(content: Path, root: Path) -> Series:
         if not LESSON_DIR.match(folder.name):
             raise BuildError(location(folder, None, root), "lesson folder name must look like 'NN-some-slug'",
                              "rename the folder")
+        if len(folder.name) > MAX_SLUG_LENGTH:
+            raise BuildError(location(folder, None, root), f"lesson folder name is {len(folder.name)} characters "
+                             f"long, over the limit of {MAX_SLUG_LENGTH} (it names a folder and a URL)",
+                             "rename the folder with a shorter slug")
         lessons.append(load_lesson(folder, root))
     by_number: dict[str, Lesson] = {}
     for lesson in lessons:
@@ -301,6 +306,16 @@ def _check_front_matter(meta: dict[str, Any], text: str, source: Path, root: Pat
             raise BuildError(location(source, _line_of_key(text, "references", 1), root),
                              f"reference {i + 1} must be a mapping with 'text' and optional 'url' and 'key'",
                              "write '- text: ...', '  url: ...' and '  key: ...'")
+        url = ref.get("url")
+        if url is not None:
+            from generator.sanitize import url_problem
+
+            problem = "it is not text" if not isinstance(url, str) else url_problem(url, link=True)
+            if problem:
+                where = (_line_containing_text(text, f"url: {url}", 1) if isinstance(url, str) else None) \
+                    or _line_of_key(text, "references", 1)
+                raise BuildError(location(source, where, root), f"reference url {str(url)[:80]!r}: {problem}",
+                                 "give a full https:// address, or a path of the site relative to the lesson page")
         key = ref.get("key")
         if key is not None:
             where = _line_containing_text(text, f"key: {key}", 1) or _line_of_key(text, "references", 1)

@@ -17,6 +17,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 
 from generator.lessons import Embed
+from generator.sanitize import escape, trusted
 
 INLINE_MATH = r"(?<![\\$\w])\$(?=\S)(?P<tex>[^$\n]+?)(?<=\S)\$(?![\w$])"
 
@@ -57,7 +58,7 @@ def unbalanced_brace(tex: str) -> str:
 
 class InlineMath(InlineProcessor):
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
-        placeholder = self.md.htmlStash.store(to_mathml(m["tex"], display=False))
+        placeholder = trusted(self.md, to_mathml(m["tex"], display=False))
         return placeholder, m.start(0), m.end(0)
 
 
@@ -70,14 +71,14 @@ class BlockMath(Preprocessor):
         while i < len(lines):
             one_line = re.fullmatch(r"\s*\$\$(.+)\$\$\s*", lines[i])
             if one_line:  # `$$ ... $$` on a single line
-                out += ["", self.md.htmlStash.store(f'<div class="math-display">{to_mathml(one_line[1], True)}</div>'), ""]
+                out += ["", trusted(self.md, f'<div class="math-display">{to_mathml(one_line[1], True)}</div>'), ""]
                 i += 1
             elif lines[i].strip() == "$$":
                 end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
                 if end is None:
                     raise MathError("a '$$' block is never closed", "$$")
                 tex = " ".join(line.strip() for line in lines[i + 1:end])
-                out += ["", self.md.htmlStash.store(f'<div class="math-display">{to_mathml(tex, True)}</div>'), ""]
+                out += ["", trusted(self.md, f'<div class="math-display">{to_mathml(tex, True)}</div>'), ""]
                 i = end + 1
             else:
                 out.append(lines[i])
@@ -118,8 +119,9 @@ class InlineFact(InlineProcessor):
         except (TypeError, ValueError):
             raise FactError(m[0], f"cannot format {m['run']}.{m['fact']} = {value!r} as '{m['format']}'",
                             "use a Python format spec such as .3f or ,d") from None
-        html = f'<span class="fact" data-fact="{m["run"]}.{m["fact"]}">{text}</span>'
-        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+        # A string fact is text, never markup: a run cannot put HTML on the page.
+        html = f'<span class="fact" data-fact="{m["run"]}.{m["fact"]}">{escape(text)}</span>'
+        return trusted(self.md, html), m.start(0), m.end(0)
 
 
 class FactExtension(Extension):
@@ -152,7 +154,7 @@ class EmbedPreprocessor(Preprocessor):
         for embed in self.embeds:
             index = embed.line - self.body_line
             html = self.render(embed)
-            lines[index] = "\n" + self.md.htmlStash.store(html) + "\n"
+            lines[index] = "\n" + trusted(self.md, html) + "\n"
         return "\n".join(lines).split("\n")
 
 
@@ -196,7 +198,18 @@ class InlineCitation(InlineProcessor):
         links = [f'<a href="#ref-{key}" aria-label="reference {self.lookup(key)}">{self.lookup(key)}</a>'
                  for key in keys]
         html = f'<span class="citation">[{", ".join(links)}]</span>'
-        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+        return trusted(self.md, html), m.start(0), m.end(0)
+
+
+BAD_CITATION = r"\[@[^\]\n]*\](?![(\[])"
+
+
+class BadCitation(InlineProcessor):
+    """`[@]`, `[@../x]`, `[@a"><b>]`: a citation whose key is no single word."""
+
+    def handleMatch(self, m, data):  # noqa: N802
+        raise FactError(m[0], f"citation {m[0][:60]} is not a reference key",
+                        "write [@key] or [@key1; @key2], each key letters, digits, '-', '_' or ':'")
 
 
 class CitationExtension(Extension):
@@ -207,6 +220,8 @@ class CitationExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
         # Above links (160), which would otherwise read `[@key]` as a reference link.
         md.inlinePatterns.register(InlineCitation(CITATION, md, self.lookup), "citation", 174)
+        # Anything else in [@...] (not a link's text) was meant as a citation: never left as text.
+        md.inlinePatterns.register(BadCitation(BAD_CITATION, md), "bad_citation", 173)
 
 
 # --------------------------------------------------------------------------- margin notes

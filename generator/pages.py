@@ -36,6 +36,8 @@ from generator import feeds, fonts, search, theme
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
+from generator.safety import artifact_problem, inside
+from generator.sanitize import SanitizeExtension, UnsafeHTML, elements
 from generator.training import artifacts_folder, measures_file
 from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
                                     MathExtension, footnotes_to_sidenotes, heading_text_to_id)
@@ -276,6 +278,7 @@ class PageRenderer:
                 "toc", MathExtension(), FactExtension(lambda run, fact: self.fact(lesson, assets, run, fact)),
                 CitationExtension(lambda key: self.citation(lesson, key)),
                 EmbedExtension(lesson.embeds, lesson.body_line, lambda e: self.embed_html(lesson, assets, e)),
+                SanitizeExtension(lesson.body),
             ],
             extension_configs={"toc": {"permalink": "#", "permalink_title": "Link to this section",
                                        "slugify": heading_text_to_id, "toc_depth": "2-3"}},
@@ -285,7 +288,7 @@ class PageRenderer:
         except MathError as exc:
             line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
-        except FactError as exc:
+        except (FactError, UnsafeHTML) as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         body = self._highlight_fences(body)
@@ -458,7 +461,7 @@ def read_cues(path: Path) -> list[tuple[float, float, str]]:
         if m:
             start = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
             end = int(m[4]) * 3600 + int(m[5]) * 60 + float(m[6])
-            cues.append((start, end, " ".join(m[7].split())))
+            cues.append((start, end, html.unescape(" ".join(m[7].split()))))  # the page escapes it again
     return cues
 
 
@@ -544,7 +547,9 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
                  replace: bool = False) -> None:
     """One lesson's page and every file it uses into the site folder `out`. With `replace`,
     files already there (a shared video, a built-in widget's script) are replaced."""
-    copy = _replace if replace else _copy
+    def copy(source: Path, target: Path) -> None:  # every file lands inside the site folder, or nowhere
+        (_replace if replace else _copy)(source, inside(target, out, location(lesson.source, None, root)))
+
     folder = out / lesson.slug
     folder.mkdir(parents=True)
     (folder / "index.html").write_text(renderer.render_lesson(lesson), encoding="utf-8")
@@ -566,6 +571,9 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
                 raise BuildError(location(lesson.experiments, None, root),
                                  f"run '{run_name}' saved '{path.name}', which is not a regular file",
                                  "write the file itself with rec.artifact(...), never a link")
+            if artifact_problem(path.name):  # only data is published beside the pages, never a script
+                raise BuildError(location(lesson.experiments, None, root), f"run '{run_name}': "
+                                 f"{artifact_problem(path.name)}", "save it under another name")
             copy(path, folder / "downloads" / run_name / path.name)
     for variants in lesson_assets.videos.values():
         for files in variants.values():
@@ -592,8 +600,6 @@ def write_one_lesson(out: Path, series: Series, lesson: Lesson, assets: dict[str
     check_reference_urls(lesson, out, config.base_path, root)
 
 
-# href= and src= in Markdown's output and in raw HTML, with double, single or no quotes.
-LOCAL_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 
 
 def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
@@ -603,7 +609,9 @@ def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, roo
     one is reported at the lesson.md line where its URL is written.
     """
     lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
-    for raw in dict.fromkeys(html.unescape("".join(groups)) for groups in LOCAL_URL.findall(body)):
+    # href= and src= of the elements (parsed, so text that merely reads "src=x" is not a link).
+    urls = [value for _, attrs in elements(body) for name, value in attrs if name in ("href", "src")]
+    for raw in dict.fromkeys(urls):
         if missing_site_file(raw, site, lesson.slug, base_path):
             line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
             raise BuildError(location(lesson.source, line, root),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import lessons as lessons_stage
-from generator import training
+from generator import safety, training
 from generator.cache import Cache
 from generator.errors import BuildError, did_you_mean, location
 
@@ -105,6 +105,7 @@ def make_plan(options, ctx: BuildContext) -> Plan:
     exports = {}
     builtins = widgets.catalogue(options.root)  # read and checked once, whatever the lessons
     for lesson in targets:
+        safety.check_unique_embeds(lesson, options.root)
         checked = export.check_lesson_widgets(lesson, set(runs[lesson.slug].names), options.root, builtins)
         exports[lesson.slug] = [ExportJob(lesson, embed, *checked[embed.line])
                                 for embed in lesson.embeds if embed.kind == "widget"]
@@ -118,7 +119,7 @@ def _target_lessons(series, options) -> list:
     if options.lesson is None:
         return list(series.lessons)
     folder = lessons_stage.find_lesson_folder(options.content, options.lesson, options.root)
-    if not (options.site.is_symlink() and options.site.resolve().is_dir()):
+    if safety.site_link_target(options.site, options.out, options.root) is None:
         raise BuildError(location(options.site, None, options.root), "--lesson keeps the other lessons from the "
                          "published site, and there is none yet", "run a full build once: python -m generator build")
     return [lesson for lesson in series.lessons if lesson.folder == folder]

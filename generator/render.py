@@ -35,15 +35,18 @@ import json
 import subprocess
 import time
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
+from generator.safety import FOLDER_NAME
 from generator.theme import THEMES, manim_colors
 from generator.sources import installed_version, local_imports, tree_digest
-from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
+from generator.workers import (TimedOut, broken_pool_error, check_timeout, child_process_options, time_limit,
+                               worker_pool)
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
@@ -114,6 +117,9 @@ def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource
     """Parse a scene file's declarations without importing it, and check that every
     load_record("...") with a literal name loads a record RECORDS lists."""
     name = scene_name(path)
+    if not FOLDER_NAME.fullmatch(name):  # it names cache folders, video files and ids on the page
+        raise BuildError(location(path, None, root), f"scene file name {path.name[:80]!r} is not a plain name",
+                         "rename it with letters, digits and '_' (at most 64 characters)")
     tree, constants, classes = read_declarations(path, ("SCENE", "RECORDS", "TIMEOUT"), f"scene '{name}'", root,
                                                  'write it as SCENE = "ClassName" or RECORDS = ["lesson/run"]')
     if "SCENE" not in constants:
@@ -251,7 +257,11 @@ def _render_all(stale, records, ctx):
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
             for count, future in enumerate(as_completed(futures), 1):
                 i = futures[future]
-                outcome = future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker died under a scene (a crash, a kill)
+                    running = [f"{stale[k][0].key} ({stale[k][1]})" for k in sorted(set(futures.values()) - committed)]
+                    raise broken_pool_error(location(stale[i][0].path, None, root), "scene", running) from None
                 if "error" in outcome:
                     for f in futures:
                         f.cancel()
@@ -303,7 +313,7 @@ def _render_job(job: dict) -> dict:
                           f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
-    except Exception as exc:  # the author's scene failed: point at their line
+    except (Exception, SystemExit) as exc:  # the author's scene failed (or asked to exit): point at their line
         path = Path(job["path"])
         line = line_in(exc, path)
         detail = f"{type(exc).__name__}: {exc}"
@@ -369,12 +379,16 @@ def _render_one(job: dict) -> None:
             spec.loader.exec_module(module)
             scene = getattr(module, job["class_name"])()
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path)
+            movie = Path(scene.renderer.file_writer.movie_file_path or "")
             last_frame = scene.renderer.get_frame()
             cues = list(getattr(scene, "cues", []))
             chapters = list(getattr(scene, "chapters", []))
             duration = float(scene.renderer.time)
 
+        if duration <= 0 or not movie.is_file():  # nothing played: no movie for ffmpeg to encode
+            raise BuildError(location(job["path"], None, Path(job["root"])),
+                             f"scene '{job['scene']}' ({job['theme']}) drew nothing: its construct() played no "
+                             "animation and waited no time", "add self.play(...) or self.wait(...)")
         files = output_files(out, job["scene"], job["theme"])
         encode_mp4(movie, files["video"], settings)
         write_poster(last_frame, files["poster"])
@@ -412,8 +426,15 @@ def webvtt(cues: list[tuple[float, str]], duration: float) -> str:
         end = cues[i + 1][0] if i + 1 < len(cues) else duration
         if end <= start:
             continue
-        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", text.replace("-->", "->"), ""]
+        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", cue_text(text), ""]
     return "\n".join(lines)
+
+
+def cue_text(text: str) -> str:
+    """A cue's text as WebVTT reads it: one line (a blank line would end the cue, a newline
+    split a chapter title), and &, < and > escaped (WebVTT has tags, like <c> and <v>)."""
+    text = " ".join(str(text).split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _timestamp(seconds: float) -> str:

@@ -16,6 +16,7 @@ import yaml
 
 from generator.errors import BuildError, location
 from generator.lessons import LESSON_DIR
+from generator.safety import MAX_SLUG_LENGTH
 
 
 def scaffold_folder(root: Path) -> Path:
@@ -30,6 +31,9 @@ def new_lesson(root: Path, name: str, title: str) -> Path:
     if not match:
         raise BuildError(name, "a lesson's name must look like 'NN-some-slug' (two digits, lowercase words "
                                "joined by '-')", 'e.g. python -m generator new 06-momentum "Momentum"')
+    if len(name) > MAX_SLUG_LENGTH:
+        raise BuildError(name[:40] + "...", f"a lesson's name is {len(name)} characters long, over the limit of "
+                         f"{MAX_SLUG_LENGTH} (it names a folder and a URL)", "choose a shorter slug")
     if not title.strip() or "\n" in title:
         raise BuildError(name, "the title is empty or spans lines", 'give it in quotes: "A short title"')
     number = match["number"]

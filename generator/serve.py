@@ -2,7 +2,10 @@
 
 - Answers byte-range requests (206), so videos seek and a theme swap keeps its place.
 - Watches content/, scenes/, templates/ and generator/; on a save it rebuilds (in a
-  child process, so a failing build only prints its error) and open pages reload.
+  child process, so a failing build only prints its error) and open pages reload, only
+  when the build published a new site version.
+- Lists no folder, closes a connection that sends nothing for HEADER_TIMEOUT seconds,
+  and says nothing when a browser drops a connection (it does, all the time).
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ RELOAD_SCRIPT = (
     "let seen=null;setInterval(async()=>{try{const r=await fetch('/__reload');const v=await r.text();"
     "if(seen!==null&&v!==seen)location.reload();seen=v}catch(e){}},1000);"
 )
+# A client that keeps a connection open without finishing its request is dropped after this.
+HEADER_TIMEOUT = 10.0
 # One range of at most 15 digits a side; anything else (several ranges, 5000 digits) is ignored.
 RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})$")
 
@@ -36,8 +41,14 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     # HTTP/0.9 answer that has none.
     default_request_version = "HTTP/1.0"
 
+    timeout = HEADER_TIMEOUT  # seconds a read on the connection may wait (socketserver applies it)
+
     def log_message(self, format: str, *args) -> None:  # quiet: the build prints what matters
         pass
+
+    def list_directory(self, path):  # a folder without index.html is not a page of the site
+        self.send_error(404, "File not found")
+        return None
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/__reload":
@@ -129,6 +140,13 @@ class _Limited:
 class SiteServer(http.server.ThreadingHTTPServer):
     request_queue_size = 128  # a page's burst of requests (scripts, data, videos) never waits for accept()
 
+    def handle_error(self, request, client_address) -> None:
+        """A reader closing the tab mid-video, or a client that timed out: not worth a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 def make_server(site: Path, port: int, live_reload: bool = True) -> SiteServer:
     """The preview server on 127.0.0.1:port (0: any free port). Raises BuildError if it cannot listen."""
@@ -152,6 +170,14 @@ def snapshot(root: Path) -> dict[str, int]:
     return stamps
 
 
+def site_version(site: Path) -> str:
+    """The site version build/site points to ('' if none): a rebuild that published nothing keeps it."""
+    try:
+        return os.readlink(site)
+    except OSError:
+        return ""
+
+
 def serve(root: Path, port: int = 8000, quality: str = "publish", watch: bool = True) -> int:
     site = root / "build" / "site"
     rebuild = [sys.executable, "-m", "generator", "--root", str(root), "build", "--quality", quality]
@@ -173,8 +199,9 @@ def serve(root: Path, port: int = 8000, quality: str = "publish", watch: bool = 
             if now != stamps:
                 stamps = now
                 print("Change seen; rebuilding...")
-                if subprocess.run(rebuild, cwd=root).returncode == 0:
-                    version_box[0] += 1
+                published = site_version(site)
+                if subprocess.run(rebuild, cwd=root).returncode == 0 and site_version(site) != published:
+                    version_box[0] += 1  # open pages reload only for a new site
     except KeyboardInterrupt:
         server.shutdown()
     return 0

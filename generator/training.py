@@ -35,7 +35,9 @@ from generator import authoring, sources
 from generator.authoring import DECLARED, RunSpec, execute
 from generator.cache import Cache, file_digest, write_atomic
 from generator.errors import BuildError, line_in, location, relative
-from generator.workers import check_timeout, worker_pool
+from generator.safety import RUN_NAME, inside
+from generator.workers import (ProcessExit, TimedOut, broken_pool_error, check_timeout, import_timeout,
+                               job_leftovers, time_limit, worker_pool)
 
 # Bump when a change to this stage changes the records it writes (their layout, what
 # goes into the record file): every run then retrains once.
@@ -61,6 +63,9 @@ def collect_runs(module: Any) -> list[RunSpec]:
 def check_config(spec: RunSpec, root: Path | None = None) -> None:
     """Config keys must match the run's keyword parameters, with the annotated types."""
     where = location(spec.file, spec.line, root)
+    if not isinstance(spec.name, str) or not RUN_NAME.fullmatch(spec.name):
+        raise BuildError(where, f"run name {str(spec.name)[:80]!r} is not a Python identifier",
+                         "name the run's function with letters, digits and '_' (it names the run's files)")
     params = inspect.signature(spec.fn).parameters
     wanted = {n: p for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "seed"}
     unknown = sorted(set(spec.config) - set(wanted))
@@ -106,9 +111,17 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     DECLARED.pop(str(path), None)  # an earlier import's runs are not this one's
     sys.path.insert(0, str(path.parent))
     try:
-        spec.loader.exec_module(module)
+        with time_limit(import_timeout()):
+            spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise BuildError(location(path, exc.lineno, root), f"syntax error: {exc.msg}", "fix the Python") from None
+    except TimedOut:
+        raise BuildError(location(path, None, root), f"importing experiments took over {import_timeout():g} s",
+                         "do slow work inside a run, not at import time") from None
+    except SystemExit as exc:
+        call = "os._exit" if isinstance(exc, ProcessExit) else "sys.exit"
+        raise BuildError(location(path, line_in(exc, str(path)), root), f"importing experiments called "
+                         f"{call}({exc.code!r})", "remove it; a lesson's module cannot end the build") from None
     except Exception as exc:
         line = line_in(exc, str(path))
         raise BuildError(location(path, line, root), f"importing experiments raised {type(exc).__name__}: {exc}",
@@ -301,7 +314,7 @@ class LessonRuns:
     slug: str
     experiments: Path
     keys: dict[str, dict[str, str]]        # run name -> its inputs
-    specs: dict[str, RunSpec] | None = None
+    specs: dict[str, RunSpec] | None = None   # as declared (without their functions, which stay in the worker)
     lesson_key: dict[str, str] | None = None
 
     @property
@@ -318,7 +331,10 @@ def plan_runs(experiments: Path, slug: str, root: Path, cache: Cache) -> LessonR
     index = cache.lookup("runs", slug, inputs)
     if index is not None:
         return LessonRuns(slug, experiments, json.loads(index.file("runs.json").read_text()), None, inputs)
-    specs = load_experiments(experiments, root)
+    # Imported in a worker process: a lesson's module cannot end, hang or outlive the build.
+    with worker_pool(1) as pool:
+        declared = _result(pool.submit(_declare_in_worker, str(experiments), str(root)), experiments, root, [])
+    specs = [RunSpec(d["name"], None, d["seed"], d["config"], d["file"], d["line"], d["timeout"]) for d in declared]
     keys = {spec.name: run_inputs(spec, inputs, experiments, root) for spec in specs}
     return LessonRuns(slug, experiments, keys, {spec.name: spec for spec in specs}, inputs)
 
@@ -337,7 +353,7 @@ def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
     unchanged run would give the same record, and the stages keyed on records then have
     nothing to redo.
     """
-    cache, root = ctx.cache, ctx.root
+    cache = ctx.cache
     found: dict[str, Path] = {}
     stale: list[str] = []
     for name, inputs in runs.keys.items():
@@ -346,8 +362,6 @@ def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
             stale.append(name)
         else:
             found[name] = entry.file(f"{name}.json")
-    if stale and runs.specs is None:  # an entry went missing: import to get the specs back
-        runs.specs = {spec.name: spec for spec in load_experiments(runs.experiments, root)}
     reasons = {name: cache.why("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
     before = {name: cache.previous("record", f"{runs.slug}/{name}") for name in stale}
     for name, path in _train_all(runs, stale, ctx):
@@ -413,35 +427,59 @@ def write_record(record: dict[str, Any], path: Path) -> None:
     write_atomic(measures_file(path), json.dumps(measures, separators=(",", ":"), sort_keys=True))
 
 
+def _declare_in_worker(experiments: str, root: str) -> list[dict[str, Any]]:
+    """Runs in a worker process: import experiments.py, return what each run declares."""
+    specs = load_experiments(Path(experiments), Path(root))
+    _check_leftovers(f"importing {Path(experiments).name}", location(experiments, None, Path(root)))
+    return [{"name": s.name, "seed": s.seed, "config": s.config, "file": s.file, "line": s.line,
+             "timeout": s.timeout} for s in specs]
+
+
 def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
     """Runs in a worker process: import, execute one run, write its record."""
     runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
-    record = execute(runs[run_name], root=Path(root), artifact_dir=artifacts_folder(Path(out)))
-    write_record(record, Path(out))
+    spec = runs[run_name]
+    record = execute(spec, root=Path(root), artifact_dir=artifacts_folder(Path(out)))
+    # (a run that failed is reported as such; its worker's leftovers are ended after every job)
+    _check_leftovers(f"run '{run_name}'", location(spec.file, spec.line, Path(root)))
+    write_record(record, inside(Path(out), Path(out).parent))
     return run_name
 
 
+def _check_leftovers(what: str, where: str) -> None:
+    """After a job: end the processes it started; refuse a thread it left running."""
+    threads = job_leftovers()
+    if threads:
+        raise BuildError(where, f"{what} left thread(s) running after it returned: {', '.join(threads)}",
+                         "join every thread the run starts before it returns")
+
+
+def _result(future, experiments: Path, root: Path, names: list[str]):
+    """A worker's result; a worker that died (os._exit, a crash, a kill) becomes a BuildError."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise broken_pool_error(location(experiments, None, root), "run", names) from None
+
+
 def _train_all(runs: LessonRuns, stale: list[str], ctx):
-    """Execute the stale runs (in worker processes when there are several) and commit
-    each run's entry as soon as it is written. Yields (name, record path)."""
+    """Execute the stale runs, all in worker processes (never in the build's own: a run
+    cannot end, hang or outlive it), and commit each run's entry as soon as it is
+    written. Yields (name, record path)."""
     if not stale:
         return
     pendings = {name: ctx.cache.begin("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
     committed: set[str] = set()
     try:
-        if ctx.workers <= 1 or len(stale) == 1:
-            for i, name in enumerate(stale, 1):
-                ctx.progress.item("train", name, i, len(stale))
-                out = pendings[name].file(f"{name}.json")
-                write_record(execute(runs.specs[name], root=ctx.root, artifact_dir=artifacts_folder(out)), out)
-                committed.add(name)
-                yield name, pendings[name].commit().file(f"{name}.json")
-            return
-        with worker_pool(min(ctx.workers, len(stale))) as pool:
+        with worker_pool(max(1, min(ctx.workers, len(stale)))) as pool:
             futures = [pool.submit(_train_in_worker, str(runs.experiments), name,
-                                   str(pendings[name].file(f"{name}.json")), str(ctx.root)) for name in stale]
+                                   str(inside(pendings[name].file(f"{name}.json"), pendings[name].folder)),
+                                   str(ctx.root)) for name in stale]
             for i, future in enumerate(as_completed(futures), 1):
-                name = future.result()  # re-raises a run's BuildError here
+                # re-raises a run's BuildError here
+                name = _result(future, runs.experiments, ctx.root, [n for n in stale if n not in committed])
                 ctx.progress.item("train", name, i, len(stale))
                 committed.add(name)
                 yield name, pendings[name].commit().file(f"{name}.json")

@@ -24,6 +24,7 @@ from typing import Any
 from generator import sources
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location
+from generator.safety import FOLDER_NAME
 
 WIDGET_FILES = ("widget.py", "widget.js", "widget.css")
 ARG_TYPES = {
@@ -128,6 +129,9 @@ def _widgets_in(folder: Path, root: Path, lesson: str | None) -> list[Widget]:
 def read_widget(folder: Path, root: Path, lesson: str | None = None) -> Widget:
     """A widget folder's declarations, checked, without importing its code."""
     source = folder / "widget.py"
+    if not FOLDER_NAME.fullmatch(folder.name):  # it names files, a URL and ids on the page
+        raise BuildError(location(folder, None, root), f"widget folder name {folder.name[:80]!r} is not a plain name",
+                         "rename it with letters, digits, '-' and '_' (at most 64 characters)")
     for required in ("widget.py", "widget.js"):
         if not (folder / required).is_file():
             raise BuildError(location(folder / required, None, root), f"widget '{folder.name}' has no {required}",

@@ -33,8 +33,8 @@ def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
-def break_and_build(good_project: Path, scratch: Path, breakage) -> tuple[Path, str]:
-    """Copy a built project, break it with `breakage`, build again.
+def break_and_build(good_project: Path, scratch: Path, breakage, *build_args: str) -> tuple[Path, str]:
+    """Copy a built project, break it with `breakage`, build again (with `build_args`).
 
     Asserts what every bad input must give: a non-zero exit, exactly one line on stderr
     besides progress lines, starting 'error: ' and matching the pattern `breakage`
@@ -46,7 +46,7 @@ def break_and_build(good_project: Path, scratch: Path, breakage) -> tuple[Path, 
     shutil.copytree(good_project, project, symlinks=True)
     before = tree_digest(project / "build" / "site")
     expected = breakage(project)
-    result = cli(project, "build", "--quality", "draft")
+    result = cli(project, "build", "--quality", "draft", *build_args)
     assert result.returncode != 0
     # Progress lines start with "[stage]" (or announce the render workers); everything else on
     # stderr is the error report.

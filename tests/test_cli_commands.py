@@ -85,6 +85,8 @@ def test_scaffold_is_a_real_folder_written_to_the_contract(built):
     ("01-another", r"content/01-tiny-lesson: lesson number 01 is taken by 01-tiny-lesson"),
     ("02-planned", r"content/series\.yaml: lesson 02 is listed under 'planned'; remove that entry"),
     (NEW, rf"content/{NEW}: that folder exists already"),
+    ("03-" + "a" * 300, r"a lesson's name is 303 characters long, over the limit of \d+ \(it names a folder and a URL\); "
+                        r"choose a shorter slug"),
 ])
 def test_new_refuses_and_changes_nothing(built, tmp_path, name, expected):
     project = copy_of(built, tmp_path)

@@ -220,7 +220,16 @@ def test_webvtt_cues_run_until_the_next():
     text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
     assert text.startswith("WEBVTT\n\n")
     assert "00:00:00.000 --> 00:00:02.500\nfirst" in text
-    assert "00:00:02.500 --> 00:00:04.250\nsecond -> third" in text
+    assert "00:00:02.500 --> 00:00:04.250\nsecond --&gt; third" in text
+
+
+def test_webvtt_text_is_escaped_and_one_line():
+    """Caption text is text: WebVTT tags (<c>, <v>) and entities in it must not be read as such,
+    and a newline (or a blank line, which would end the cue) cannot split a cue or a chapter title."""
+    text = webvtt([(0.0, "a < b & </c> c"), (1.0, "Part one\n\nstill the title")], 2.0)
+    cues = text.strip().split("\n\n")[1:]
+    assert cues[0].split("\n") == ["1", "00:00:00.000 --> 00:00:01.000", "a &lt; b &amp; &lt;/c&gt; c"]
+    assert cues[1].split("\n") == ["2", "00:00:01.000 --> 00:00:02.000", "Part one still the title"]
 
 
 # --------------------------------------------------------------------------- slow: the real videos

@@ -517,3 +517,363 @@ def test_clean_waits_for_no_build_and_keeps_the_lock(tmp_path):
     result = cli(project, "clean")
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out.iterdir()] == [".lock"]
+
+
+# --------------------------------------------------------------------------- a hostile or careless lesson
+# A lesson folder may come from a stranger's pull request. Each case below is a reproduction
+# from a fuzz pass: the build must stop with one line, keep the previous site, and write or
+# delete nothing outside the project (a sentinel folder beside it is checked).
+def sentinel_folder(scratch: Path) -> Path:
+    outside = scratch / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "keep.txt").write_text("keep")
+    (outside / "sub" / "data.bin").write_bytes(b"\x00data")
+    return outside
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every path under `folder` (links not followed), with its bytes' hash or its link target."""
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        state[rel] = ("link:" + os.readlink(path) if path.is_symlink() else "dir" if path.is_dir()
+                      else hashlib.sha256(path.read_bytes()).hexdigest())
+    return state
+
+
+def hostile_build(good_project: Path, scratch: Path, breakage, *build_args: str) -> tuple[Path, str]:
+    """break_and_build, and nothing outside the project written or deleted."""
+    outside = sentinel_folder(scratch)
+    before = folder_state(outside)
+    project, line = break_and_build(good_project, scratch, breakage, *build_args)
+    assert folder_state(outside) == before, "something outside the project was written or deleted"
+    assert not leftovers(project / "build")
+    return project, line
+
+
+def append_run(p: Path, source: str) -> int:
+    """Add code to the lesson's experiments.py; returns the line it starts at."""
+    path = p / LESSON / "experiments.py"
+    start = len(path.read_text().split("\n")) + 2
+    path.write_text(path.read_text() + "\n\n" + source)
+    return start
+
+
+def in_tiny_run(p: Path, code: str) -> int:
+    """Put `code` into the run 'tiny', before its facts; returns the line of its first statement."""
+    path = p / LESSON / "experiments.py"
+    edit(path, "    rec.fact(final_val_loss", "".join(f"    {line}\n" for line in code.split("\n"))
+         + "    rec.fact(final_val_loss")
+    return line_of(path, code.split("\n")[0])
+
+
+# 1. names and paths
+def run_name_climbs_out(p: Path) -> str:
+    line = append_run(p, "def _evil(rec, *, seed: int) -> None:\n    rec.fact(x=1)\n\n\n"
+                         "_evil.__name__ = '../../../../../../outside/evilrun'\nevil = run(seed=0)(_evil)\n")
+    return rf"{LESSON}/experiments\.py:{line}: run name '\.\./\.\./\.\./\.\./\.\./\.\./outside/evilrun' is not a " \
+           r"Python identifier"
+
+
+def cache_links_out(p: Path) -> str:
+    (p / "build" / "cache" / "export" / "victimlink").symlink_to(p.parent / "outside")
+    edit(p / LESSON / "lesson.md", "## The formula", "## The formula, edited")  # a full build with pruning
+    return r"build/cache/export/victimlink: is a symbolic link inside build/, which the build never follows"
+
+
+def lock_links_out(p: Path) -> str:
+    (p / "build" / ".lock").unlink()
+    (p / "build" / ".lock").symlink_to(p.parent / "outside" / "keep.txt")
+    return r"build/\.lock: is a symbolic link; the lock file is never written through one"
+
+
+def artifact_name_climbs_out(p: Path) -> str:
+    n = in_tiny_run(p, "open(rec.artifact('../../../outside/w.pt'), 'wb').write(b'x')")
+    return rf"{LESSON}/experiments\.py:{n}: run 'tiny' raised ValueError: artifact name '\.\./\.\./\.\./outside/w\.pt' " \
+           r"is not a plain file name"
+
+
+# 2. what a lesson may publish
+def artifact_is_a_script(suffix: str):
+    def breakage(p: Path) -> str:
+        n = in_tiny_run(p, f"open(rec.artifact('evil{suffix}'), 'w').write('alert(1)')")
+        edit(p / LESSON / "lesson.md", "## The widget", f'<script src="downloads/tiny/evil{suffix}"></script>\n\n'
+             "## The widget")
+        return rf"{LESSON}/experiments\.py:{n}: run 'tiny' raised ValueError: artifact 'evil\{suffix}' is not a " \
+               r"data file a reader may download"
+    breakage.__name__ = f"artifact_is_{suffix[1:]}"
+    return breakage
+
+
+def raw_html(markdown: str, problem: str, name: str, at: str | None = None):
+    """`markdown` written into lesson.md; the error must point at its line (the one with `at`)."""
+    def breakage(p: Path) -> str:
+        edit(p / LESSON / "lesson.md", "## The widget", f"Some text.\n\n{markdown}\n\n## The widget")
+        n = line_of(p / LESSON / "lesson.md", at or markdown.split("\n")[0])
+        return rf"{LESSON}/lesson\.md:{n}: {problem}"
+    breakage.__name__ = name
+    return breakage
+
+
+RAW_HTML = [
+    raw_html('<meta http-equiv="refresh" content="0;url=https://example.org/">',
+             r"raw HTML <meta> is not allowed in a lesson", "meta_refresh"),
+    raw_html("<script>alert(1)</script>", r"raw HTML <script> is not allowed", "script_tag"),
+    raw_html('<p>A figure <img src="diagram.svg" alt="x" onerror="alert(1)"></p>',
+             r"attribute 'onerror' on <img> is not allowed", "event_handler"),
+    raw_html('<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>', r"raw HTML <iframe> is not allowed",
+             "iframe_srcdoc"),
+    raw_html("Read [this](javascript:alert(1)).", r"link to 'javascript:alert\(1\)' is refused", "javascript_link"),
+    raw_html('<a href="data:text/html;base64,PHNjcmlwdD4=">this</a>', r"link to 'data:text/html;base64,PHNjcmlwdD4=' "
+             r"is refused", "data_link"),
+    raw_html("![A tracker](https://example.org/pixel.png)", r"'https://example\.org/pixel\.png' is not a file of this "
+             r"site; the published site makes no request to another site", "third_party_image"),
+    raw_html('<p><img src="//example.org/pixel.png" alt="x"></p>', r"'//example\.org/pixel\.png' is not a file of "
+             r"this site", "protocol_relative_image"),
+    raw_html('<link rel="stylesheet" href="https://example.org/x.css">', r"raw HTML <link> is not allowed",
+             "third_party_stylesheet"),
+    raw_html('A paragraph with a handler.\n{: onclick="alert(1)" }', r"attribute 'onclick' on <p> is not allowed",
+             "attribute_list_handler", at="{: onclick"),
+    raw_html("<!--> <img src=x onerror=alert(1)> -->", r"(raw HTML here does not survive the sanitiser unchanged|"
+             r"attribute 'onerror' on <img> is not allowed)", "comment_trick"),
+]
+
+
+def reference_url_runs_script(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "url: https://example.org/papers/a-rather-long-path/with-several-parts.html",
+         "url: javascript:alert(1)")
+    n = line_of(p / LESSON / "lesson.md", "url: javascript")
+    return rf"{LESSON}/lesson\.md:{n}: reference url 'javascript:alert\(1\)': link to 'javascript:alert\(1\)' is refused"
+
+
+def bad_citation(key: str):
+    def breakage(p: Path) -> str:
+        edit(p / LESSON / "lesson.md", "## The widget", f"As shown {key}.\n\n## The widget")
+        n = line_of(p / LESSON / "lesson.md", f"As shown {key}")
+        return rf"{LESSON}/lesson\.md:{n}: citation {re.escape(key)} is not a reference key"
+    breakage.__name__ = "bad_citation_" + re.sub(r"\W", "_", key)
+    return breakage
+
+
+# 3. inputs to the CLI
+def base_path(value: str):
+    def breakage(p: Path) -> str:
+        return r"--base-path: base path '.*' is not a URL path of plain segments"
+    return breakage, ("--base-path", value)
+
+
+def workers(value: str):
+    def breakage(p: Path) -> str:
+        return rf"--workers: {value} is not a number of worker processes; give a whole number of at least 1"
+    return breakage, ("--workers", value)
+
+
+# 4. containment
+def run_calls_sys_exit(p: Path) -> str:
+    n = in_tiny_run(p, "import sys; sys.exit(0)")
+    return rf"{LESSON}/experiments\.py:{n}: run 'tiny' called sys\.exit\(0\); return from the run instead"
+
+
+def run_calls_os_exit(p: Path) -> str:
+    n = in_tiny_run(p, "import os; os._exit(3)")
+    return rf"{LESSON}/experiments\.py:{n}: run 'tiny' called os\._exit\(3\)"
+
+
+def run_kills_its_worker(p: Path) -> str:
+    in_tiny_run(p, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    return rf"{LESSON}/experiments\.py: a worker process died while running run 'tiny' \(a crash, or it was killed\)"
+
+
+def scene_kills_its_worker(p: Path) -> str:
+    edit(p / "scenes" / "tiny_dot.py", "        self.wait(0.4)",
+         "        self.wait(0.4)\n        import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)")
+    return r"scenes/tiny_dot\.py: a worker process died while running (scene|one of the scenes) 'tiny-dot \((light|dark)\)'"
+
+
+def import_calls_sys_exit(p: Path) -> str:
+    line = append_run(p, "import sys\nsys.exit(0)\n")
+    return rf"{LESSON}/experiments\.py:{line + 1}: importing experiments called sys\.exit\(0\)"
+
+
+def widget(p: Path) -> Path:
+    return p / "templates" / "widgets" / "overfit-player" / "widget.py"
+
+
+def export_calls(code: str, call: str):
+    def breakage(p: Path) -> str:
+        edit(widget(p), "def export(records, args):\n", f"def export(records, args):\n    {code}\n")
+        edit(p / LESSON / "lesson.md", "## The formula", "## The formula, edited")
+        n = line_of(widget(p), code)
+        return rf"{LESSON}/lesson\.md:\d+: widget 'overfit-player' export\(\) called {call} \(at overfit-player/" \
+               rf"widget\.py:{n}\)"
+    breakage.__name__ = "export_calls_" + call.split("(")[0].replace("\\", "").replace(".", "_")
+    return breakage
+
+
+def import_sleeps(p: Path) -> str:
+    append_run(p, "import time\ntime.sleep(3600)\n")
+    return rf"{LESSON}/experiments\.py: importing experiments took over 2 s; do slow work inside a run"
+
+
+def run_leaves_a_thread(p: Path) -> str:
+    in_tiny_run(p, "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,), name='forever').start()")
+    return rf"{LESSON}/experiments\.py:\d+: run 'tiny' left thread\(s\) running after it returned: forever"
+
+
+# 5. duplicates
+def duplicate_run(p: Path) -> str:
+    line = append_run(p, "@run(seed=1)\ndef tiny(rec, *, seed: int) -> None:\n    rec.fact(epochs=1)\n")
+    first = line_of(p / LESSON / "experiments.py", "@run(seed=0, epochs=")
+    return rf"{LESSON}/experiments\.py:{line}: run 'tiny' is declared twice \(also at line {first}\)"
+
+
+def duplicate_embed(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "## The snippet", "::: widget overfit-player run=tiny | Again.\n\n## The snippet")
+    first = line_of(p / LESSON / "lesson.md", "::: widget overfit-player run=tiny | A tiny run.")
+    second = line_of(p / LESSON / "lesson.md", "| Again.")
+    return rf"{LESSON}/lesson\.md:{second}: widget 'overfit-player' is embedded twice \(also at line {first}\)"
+
+
+def empty_scene(p: Path) -> str:
+    path = p / "scenes" / "tiny_dot.py"
+    path.write_text(path.read_text().split("    def construct(self) -> None:")[0]
+                    + "    def construct(self) -> None:\n        pass\n")
+    return r"scenes/tiny_dot\.py: scene 'tiny-dot' \((light|dark)\) drew nothing: its construct\(\) played no animation"
+
+
+HOSTILE = [run_name_climbs_out, cache_links_out, lock_links_out, artifact_name_climbs_out,
+           artifact_is_a_script(".js"), artifact_is_a_script(".html"), artifact_is_a_script(".svg"),
+           *RAW_HTML, reference_url_runs_script,
+           bad_citation("[@]"), bad_citation("[@../../x]"), bad_citation('[@a"><script>]'),
+           run_calls_sys_exit, run_calls_os_exit, import_calls_sys_exit, run_kills_its_worker, scene_kills_its_worker,
+           export_calls("import sys; sys.exit(0)", r"sys\.exit\(0\)"), export_calls("import os; os._exit(3)",
+                                                                                 r"os\._exit\(3\)"),
+           run_leaves_a_thread, duplicate_run, duplicate_embed, empty_scene]
+
+
+@pytest.mark.parametrize("breakage", HOSTILE, ids=lambda b: b.__name__)
+def test_a_hostile_lesson_is_one_line_and_harms_nothing(good_project, tmp_path, breakage):
+    hostile_build(good_project, tmp_path, breakage)
+
+
+def test_a_module_that_hangs_at_import_is_stopped(good_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENERATOR_IMPORT_TIMEOUT", "2")
+    hostile_build(good_project, tmp_path, import_sleeps)
+
+
+@pytest.mark.parametrize("breakage, args", [base_path("/x/</style><script>alert(1)</script>"), base_path("../../"),
+                                            base_path("/a b/"), workers("0"), workers("-5")],
+                         ids=["base-path-markup", "base-path-climbs", "base-path-space", "workers-0", "workers-minus"])
+def test_bad_build_options_are_one_line(good_project, tmp_path, breakage, args):
+    hostile_build(good_project, tmp_path, breakage, *args)
+
+
+def test_lesson_build_refuses_a_site_link_out_of_build(good_project, tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    outside = sentinel_folder(tmp_path)
+    (outside / SLUG).mkdir()
+    (outside / SLUG / "index.html").write_text("not ours")
+    versions = folder_state(project / "build" / "sites")
+    before = folder_state(outside)
+    (project / "build" / "site").unlink()
+    (project / "build" / "site").symlink_to(outside)
+    result = cli(project, "build", "--quality", "draft", "--lesson", "01")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.strip().split("\n") if line and not line.startswith("[")]
+    assert len(lines) == 1 and re.fullmatch(r"error: build/site: does not point to a site version in build/sites/ "
+                                            r"\(it points to .*outside\); delete it and run a full build.*", lines[0]), \
+        result.stderr
+    assert folder_state(outside) == before
+    assert folder_state(project / "build" / "sites") == versions
+
+
+def test_string_facts_and_run_children_are_contained(good_project, tmp_path):
+    """A string fact is text on the page, never markup; a process a run forks is ended with
+    its job, so nothing writes after the build (here: outside the project) or outlives it."""
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    outside = sentinel_folder(tmp_path)
+    pid_file = tmp_path / "child.pid"
+    in_tiny_run(project, "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n"
+                         f"    open({str(outside / 'late.txt')!r}, 'w').write('late')\n    os._exit(0)\n"
+                         f"open({str(pid_file)!r}, 'w').write(str(pid))\n"
+                         "rec.fact(label='<img src=x onerror=alert(1)> & co')")
+    edit(project / LESSON / "lesson.md", "## The widget", "The label is [[tiny.label]].\n\n## The widget")
+    result = cli(project, "build", "--quality", "draft")
+    assert result.returncode == 0, result.stderr
+    page = (project / "build" / "site" / SLUG / "index.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; co" in page
+    assert "<img src=x" not in page
+    child = int(pid_file.read_text())
+    try:
+        state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        state = "gone"
+    assert state in ("gone", "Z"), f"the process the run forked outlived its job (state {state})"
+    assert not (outside / "late.txt").exists()
+
+
+# --------------------------------------------------------------------------- Ctrl-C is deferred, never dropped
+SIGINT_DURING_SUBMIT = """
+import os, signal, sys
+from concurrent.futures import ProcessPoolExecutor
+from generator import workers
+
+spawn = ProcessPoolExecutor._spawn_process
+def spawn_after_ctrl_c(self):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while a worker is being started
+    spawn(self)
+ProcessPoolExecutor._spawn_process = spawn_after_ctrl_c
+try:
+    with workers.worker_pool(1) as pool:
+        future = pool.submit(abs, -1)
+        print("not interrupted", future.result(), flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def test_a_ctrl_c_during_a_submit_is_deferred_not_dropped():
+    result = subprocess.run([sys.executable, "-c", SIGINT_DURING_SUBMIT], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "interrupted", result.stdout + result.stderr
+    assert result.returncode == 130
+    assert "Traceback" not in result.stderr, result.stderr  # no worker saw it
+
+
+# --------------------------------------------------------------------------- serve reloads for a new site only
+def test_serve_reloads_pages_only_for_a_new_site(good_project, tmp_path):
+    import socket
+    import urllib.request
+
+    project = tmp_path / "p"
+    shutil.copytree(good_project, project, symlinks=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with open(log, "ab") as out:  # its rebuilds run `python -m generator` in the project: find the package
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(project), "serve", "--port",
+                                 str(port), "--quality", "draft"], cwd=ROOT, env=dict(ENV, PYTHONPATH=str(ROOT)),
+                                stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def version() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/__reload", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            return ""
+
+    try:
+        wait_for(lambda: version() == "0", proc, "the server answered")
+        lesson = project / LESSON / "lesson.md"
+        os.utime(lesson)  # saved without a change: a rebuild with nothing to publish
+        wait_for(lambda: "nothing to do" in log.read_text(), proc, "the rebuild of an unchanged site finished")
+        assert version() == "0", "pages were told to reload although the site did not change"
+        edit(lesson, "## The formula", "## The formula, edited")
+        wait_for(lambda: version() == "1", proc, "the reload after a real change", timeout=300)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

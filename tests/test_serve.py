@@ -106,3 +106,95 @@ def test_a_busy_or_impossible_port_is_one_line(tmp_path):
             lines = result.stderr.strip().split("\n")
             assert len(lines) == 1 and re.fullmatch(pattern + ".*", lines[0]), result.stderr
             assert not (tmp_path / "build").exists(), "nothing is built when the server cannot start"
+
+
+# --------------------------------------------------------------------------- quiet, bounded, no listings
+def serving(folder):
+    server = make_server(folder, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def test_dropped_connections_are_quiet(tmp_path, monkeypatch):
+    """Browsers drop connections mid-file all the time (a seek, a closed tab): no traceback."""
+    import socket
+    import socketserver
+    import struct
+    import sys
+    import time
+
+    from generator.serve import SiteServer
+
+    (tmp_path / "big.bin").write_bytes(b"x" * 16_000_000)
+    printed, seen = [], []
+    monkeypatch.setattr(socketserver.BaseServer, "handle_error",
+                        lambda self, request, address: printed.append(sys.exc_info()[1]))
+    original = SiteServer.handle_error
+
+    def spy(self, request, address):
+        seen.append(sys.exc_info()[1])
+        original(self, request, address)
+
+    monkeypatch.setattr(SiteServer, "handle_error", spy)
+    server, port = serving(tmp_path)
+    try:
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(100)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a tab closing
+            sock.close()
+        deadline = time.monotonic() + 60
+        while len(seen) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(seen) == 5, f"the drops gave no error to stay quiet about: {seen}"
+        assert printed == [], f"dropped connections were reported: {printed}"
+        assert request(f"http://127.0.0.1:{port}/big.bin", {"Range": "bytes=0-3"})[2] == b"xxxx"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_connection_that_sends_no_headers_is_closed(tmp_path, monkeypatch):
+    import socket
+    import time
+
+    from generator.serve import SiteHandler
+
+    monkeypatch.setattr(SiteHandler, "timeout", 0.5)
+    (tmp_path / "index.html").write_text("<html><body>hi</body></html>")
+    server, port = serving(tmp_path)
+    try:
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(10)]
+        started = time.monotonic()
+        for sock in slow:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # ...and never the blank line
+        for sock in slow:
+            assert sock.recv(100) == b"", "the server kept a connection that never finished its request"
+            sock.close()
+        assert time.monotonic() - started < 25
+        assert request(f"http://127.0.0.1:{port}/index.html")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_folders_are_not_listed(tmp_path):
+    import urllib.error
+
+    (tmp_path / "static" / "css").mkdir(parents=True)
+    (tmp_path / "static" / "css" / "site.css").write_text("p{}")
+    (tmp_path / "lesson").mkdir()
+    (tmp_path / "lesson" / "index.html").write_text("<html><body>lesson</body></html>")
+    server, port = serving(tmp_path)
+    try:
+        for path in ("/static/", "/static/css/", "/static"):
+            try:
+                status = request(f"http://127.0.0.1:{port}{path}")[0]
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status == 404, f"{path} answered {status}"
+        assert b"lesson" in request(f"http://127.0.0.1:{port}/lesson/")[2]  # a folder's index.html still is
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -45,6 +45,22 @@ def test_prune_keeps_only_used_entries(tmp_path):
     assert [p.name for p in (tmp_path / "s" / "n").iterdir() if p.is_dir()] == [kept.key]
 
 
+def test_pruning_and_leftovers_never_follow_a_link_out_of_the_cache(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "0123abcd").mkdir(parents=True)
+    (outside / ".tmp-0123-1").mkdir()
+    (outside / "0123abcd" / "precious.txt").write_text("keep")
+    cache_dir = tmp_path / "cache"
+    cache = Cache(cache_dir)
+    cache.begin("s", "n", {"v": "1"}).commit()
+    (cache_dir / "s" / "victim").symlink_to(outside)
+    (cache_dir / "linked").symlink_to(outside)
+    cache.remove_leftovers()
+    Cache(cache_dir).prune()
+    assert (outside / "0123abcd" / "precious.txt").read_text() == "keep"
+    assert (outside / ".tmp-0123-1").is_dir()
+
+
 def test_embed_parsing():
     embed = parse_embed("widget", 'overfit-player run=overfit | A caption | with a bar', Path("l.md"), 7, Path("."))
     assert (embed.name, embed.args, embed.caption, embed.line) == (
