@@ -159,6 +159,18 @@ def receptive_fields(size: int, layers: list[tuple[str, int, int, int]]) -> list
 CNN_LAYERS = [("conv1", 3, 1, 1), ("pool", 2, 2, 0), ("conv2", 3, 1, 1)]   # (name, kernel, stride, padding)
 
 
+def readable_filters(weight: np.ndarray, bias: np.ndarray) -> dict:
+    """The few first-layer filters with a plain reading, found by rule, not by eye:
+    the one that most weighs the top row against the two below (a top-edge detector), the
+    one that most weighs the left column against the right (like the hand-made kernel), and
+    how many subtract more than they add but have a positive bias (on over blank paper)."""
+    size = np.abs(weight).mean(axis=(1, 2))
+    top = (weight[:, 1:, :].mean(axis=(1, 2)) - weight[:, 0, :].mean(axis=1)) / size
+    side = (weight[:, :, 0].mean(axis=1) - weight[:, :, 2].mean(axis=1)) / size
+    return {"top_edge_filter": int(top.argmax()) + 1, "side_edge_filter": int(side.argmax()) + 1,
+            "blank_filters": int(((weight.sum(axis=(1, 2)) < 0) & (bias > 0)).sum())}
+
+
 def parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -249,6 +261,7 @@ def networks(rec, *, seed: int, hidden: int, filters: int, maps: int, epochs: in
     with torch.no_grad():
         chosen_maps = F.relu(conv1(x[chosen[CHOSEN_CLASS]][None, None]))[0]
     rec.constant(chosen_maps=chosen_maps)
+    rec.fact(**readable_filters(cnn[0].weight.detach()[:, 0].numpy(), cnn[0].bias.detach().numpy()))
 
     rec.fact(
         samples=len(labels), train_rows=len(train), val_rows=len(val), test_rows=len(test),

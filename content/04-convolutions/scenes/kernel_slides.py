@@ -12,8 +12,8 @@ SCENE = "KernelSlides"
 RECORDS = ["04-convolutions/by_hand"]
 
 TEXT = 30          # at least 1/20 of the frame height per em
-CELL = 0.4         # one pixel, in scene units
-TOP = 2.7          # top edge of the grids; their bottom stays above the caption band
+CELL = 0.45        # one pixel, in scene units
+TOP = 2.9          # top edge of the grids; their bottom stays above the caption band
 SLOW_ROW = 3       # the row stepped through one position at a time (it crosses both sides of the 0)
 
 
@@ -58,7 +58,7 @@ class KernelSlides(ThemedScene):
         self.pixels = grid(padded, lambda v: self.shade("background", "text", v), -4.2)
         for k, square in enumerate(self.pixels):
             square.set_stroke(self.c["border"] if 0 < k // 10 < 9 and 0 < k % 10 < 9 else self.c["muted"])
-        self.say(f"A handwritten {self.digit} from the dataset: 8 by 8 pixels, darker means more ink.")
+        self.say(f"A handwritten {self.digit} from the dataset, 8 by 8 pixels: the stronger the shade, the more ink.")
         self.play(FadeIn(self.pixels), FadeIn(label("digit", size=TEXT, color="muted").next_to(self.pixels, UP, 0.15)))
         self.say("A ring of zeros around it lets the kernel sit on the edge pixels too.")
         self.wait(2.5)

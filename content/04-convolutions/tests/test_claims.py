@@ -100,6 +100,14 @@ def test_parameter_counts(networks, guards):
     assert f["param_ratio"] == pytest.approx(f["dense_params"] / f["cnn_params"])
 
 
+def test_less_than_a_third_of_the_weights(networks, guards):
+    """The CNN gets there with less than a third of the weights."""
+    guards("The CNN gets there with less than a third of the weights.")
+    guards("a small convolutional network with less than a third of a dense network's weights")
+    f = networks[0]["facts"]
+    assert 3 * f["cnn_params"] < f["dense_params"]
+
+
 @pytest.mark.parametrize("which", SEED_SETS)
 def test_clean_accuracy_gap_is_small(networks, guards, which):
     """On clean digits, then, the two are about equally good: over ten training seeds the gap
@@ -239,3 +247,35 @@ def test_test_set_is_touched_once_and_kept_weights_are_the_best_on_validation(ne
         assert series["step"][int(np.argmin(val))] == f[f"{net}_best_epoch"]
         assert len(val) == f["epochs"]
     assert f["train_rows"] + f["val_rows"] + f["test_rows"] == f["samples"]
+
+
+def test_the_readable_filters_read_as_the_page_says(networks, guards):
+    """Filter [[networks.top_edge_filter]] weighs the row above against the rows below ...
+    filter [[networks.side_edge_filter]] weighs its left column against its right one ...
+    [[networks.blank_filters]] of them subtract more than they add and have a positive bias,
+    so they are on over blank paper and switched off by ink."""
+    guards("Filter [[networks.top_edge_filter]] weighs the row above against the rows below")
+    guards("filter [[networks.side_edge_filter]] weighs its left column against its right one")
+    guards("so they are on over blank paper and switched off by ink")
+    c, f = networks[0]["constants"], networks[0]["facts"]   # the page's run
+    weight, bias = np.asarray(c["conv1_weight"]), np.asarray(c["conv1_bias"])
+    top = weight[f["top_edge_filter"] - 1]
+    assert (top[0] < 0).all() and (top[1:] > 0).all()
+    side = weight[f["side_edge_filter"] - 1]
+    assert (side[:, 0] > 0).all() and (side[:, 2] < 0).all()
+    blank = [k for k in range(len(bias)) if weight[k].sum() < 0 < bias[k]]
+    assert len(blank) == f["blank_filters"] > 0
+    for k in blank:   # on a blank patch the output is the bias; on a patch of full ink it is less
+        assert max(bias[k] + weight[k].sum(), 0) < bias[k]
+
+
+def test_another_seed_learns_a_different_set_that_works_as_well(networks, guards):
+    """which mixture a run ends up with depends on its random start, and another seed gives a
+    different set that works as well."""
+    guards("another seed gives a different set that works as well")
+    first = np.asarray(networks[0]["constants"]["conv1_weight"]).reshape(-1, 9)
+    for seed in WRITTEN_SEEDS[1:] + HELD_OUT_SEEDS:
+        other = np.asarray(networks[seed]["constants"]["conv1_weight"]).reshape(-1, 9)
+        nearest = np.abs(other[:, None, :] - first[None, :, :]).max(axis=2).min(axis=1)
+        assert (nearest > 0.1).all()
+        assert networks[seed]["facts"]["cnn_test"] > 0.95

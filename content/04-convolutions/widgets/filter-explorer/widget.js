@@ -112,7 +112,7 @@ export function mount(w) {
         </div>`).join("")}
       </div>
     </div>
-    <canvas class="fx-bars" width="640" height="150" role="img"></canvas>
+    <canvas class="fx-bars" width="640" height="140" role="img"></canvas>
     <div class="widget-controls fx-controls">
       <fieldset class="fx-digits"><legend>Test digit</legend>${data.labels.map((label, k) =>
         `<button type="button" class="widget-button" data-example="${k}" aria-pressed="false">${label}</button>`).join("")}
@@ -184,9 +184,14 @@ export function mount(w) {
       canvas.setAttribute("aria-label", `feature map ${f + 1}: total response ${total.toFixed(1)}`);
     });
 
+    // The bar chart is drawn at the size it is shown, so its labels stay readable on a phone.
+    const ratio = window.devicePixelRatio || 1;
+    const width = bars.clientWidth || 640;
+    const height = bars.clientHeight || 150;
+    bars.width = Math.round(width * ratio);
+    bars.height = Math.round(height * ratio);
     const ctx = bars.getContext("2d");
-    const width = bars.width;
-    const height = bars.height;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
     const slot = width / 10;
     ctx.font = "14px system-ui, sans-serif";

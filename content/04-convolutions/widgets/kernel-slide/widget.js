@@ -16,7 +16,7 @@ export function mount(w) {
   w.element.innerHTML = `
     <div class="ks-panels">
       <div><p class="ks-title">digit, padded with zeros</p><canvas class="ks-image" width="300" height="300" role="img"></canvas></div>
-      <div><p class="ks-title">kernel</p><canvas class="ks-kernel" width="150" height="150" role="img"></canvas></div>
+      <div class="ks-kernel-panel"><p class="ks-title">kernel</p><canvas class="ks-kernel" width="150" height="150" role="img"></canvas></div>
       <div><p class="ks-title">feature map</p><canvas class="ks-output" width="300" height="300" role="img"></canvas></div>
     </div>
     <div class="widget-controls">
@@ -84,8 +84,11 @@ export function mount(w) {
     for (let k = 0; k < n * n; k += 1) {
       const a = Math.floor(k / n);
       const b = k % n;
-      ctx.fillStyle = k <= step ? signed(data.output[a][b], top) : colors.surface;
+      ctx.fillStyle = k <= step ? signed(data.output[a][b], top) : colors.background;
       ctx.fillRect(b * cell, a * cell, cell - 1, cell - 1);
+      ctx.strokeStyle = colors.border;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(b * cell + 0.5, a * cell + 0.5, cell - 2, cell - 2);
     }
     ctx.strokeStyle = colors.highlight;
     ctx.lineWidth = 4;

@@ -10,7 +10,7 @@ export function mount(w) {
     <canvas role="img" width="640" height="320"></canvas>
     <ul class="legend">${data.networks.map((net, k) =>
       `<li><span class="swatch" data-token="${tokens[k]}"></span>${net.name} (${net.params.toLocaleString("en")} parameters)</li>`).join("")}
-      <li><span class="swatch" data-token="grid"></span>share of ink pushed off the frame</li></ul>
+      <li><span class="swatch" data-token="muted"></span>share of ink pushed off the frame</li></ul>
     <div class="widget-controls">
       <label for="${uid}-axis">Direction</label>
       <select id="${uid}-axis"><option value="horizontal">right (+) and left (−)</option>
@@ -36,7 +36,7 @@ export function mount(w) {
     plot.begin(colors);
     data.shifts.forEach((shift, k) => {
       const loss = data.ink_lost[axis][k];
-      if (loss > 0) plot.line([shift, shift], [0, loss], colors.grid, { width: 18 });
+      if (loss > 0) plot.line([shift, shift], [0, loss], colors.muted, { width: 14 });
     });
     data.networks.forEach((net, k) => {
       plot.line(data.shifts, net[axis], colors[tokens[k]], { width: 2.5 });

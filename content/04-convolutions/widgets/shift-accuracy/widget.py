@@ -59,7 +59,7 @@ def figure(data, palette):
     for ax, axis in zip(axes, ("horizontal", "vertical")):
         for net, token in zip(data["networks"], ("validation", "train")):
             ax.plot(data["shifts"], net[axis], marker="o", color=palette[token], linewidth=2, label=net["name"])
-        ax.bar(data["shifts"], data["ink_lost"][axis], color=palette["grid"], label="share of ink lost")
+        ax.bar(data["shifts"], data["ink_lost"][axis], width=0.3, color=palette["muted"], label="share of ink lost")
         ax.set_title(f"shifted {'right (+) or left (−)' if axis == 'horizontal' else 'down (+) or up (−)'}",
                      fontsize=9)
         ax.set_xlabel("shift in pixels")
