@@ -30,6 +30,7 @@ from generator.training import fit, run
 
 SHIFTS = range(-3, 4)          # pixels; the accuracy table runs over these, on each axis
 EXAMPLE_SHIFTS = range(-2, 3)  # the opening figure offers these on each axis
+INK_MAX = 16                   # load_digits counts ink dots per 4×4 block: 0 to 16
 CHOSEN_CLASS = 3               # the digit whose feature maps the lesson looks at
 # Claims the page makes over seeds, measured on seeds 0-4 and 100-104 (see the docstring);
 # recorded as facts so the page states them, and tested on fresh runs of every seed.
@@ -44,7 +45,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     data = load_digits()
-    return (data.images / 16.0).astype(np.float32), data.target.astype(np.int64)
+    return (data.images / INK_MAX).astype(np.float32), data.target.astype(np.int64)
 
 
 def split(images: np.ndarray, labels: np.ndarray, seed: int):
@@ -264,7 +265,8 @@ def networks(rec, *, seed: int, hidden: int, filters: int, maps: int, epochs: in
     rec.fact(**readable_filters(cnn[0].weight.detach()[:, 0].numpy(), cnn[0].bias.detach().numpy()))
 
     rec.fact(
-        samples=len(labels), train_rows=len(train), val_rows=len(val), test_rows=len(test),
+        samples=len(labels), pixels=int(images[0].size), ink_max=INK_MAX,
+        train_rows=len(train), val_rows=len(val), test_rows=len(test),
         hidden=hidden, filters=filters, maps=maps, epochs=epochs, lr=lr,
         dense_params=parameters(dense), cnn_params=parameters(cnn),
         conv1_params=parameters(cnn[0]), conv2_params=parameters(cnn[3]), readout_params=parameters(cnn[6]),

@@ -58,9 +58,9 @@ class KernelSlides(ThemedScene):
         self.pixels = grid(padded, lambda v: self.shade("background", "text", v), -4.2)
         for k, square in enumerate(self.pixels):
             square.set_stroke(self.c["border"] if 0 < k // 10 < 9 and 0 < k % 10 < 9 else self.c["muted"])
-        self.say(f"A handwritten {self.digit} from the dataset, 8 by 8 pixels: the stronger the shade, the more ink.")
+        self.say(f"A handwritten {self.digit}, 8 by 8 pixels: more ink, stronger shade.")
         self.play(FadeIn(self.pixels), FadeIn(label("digit", size=TEXT, color="muted").next_to(self.pixels, UP, 0.15)))
-        self.say("A ring of zeros around it lets the kernel sit on the edge pixels too.")
+        self.say("Zeros around it let the kernel sit on the edge pixels too.")
         self.wait(2.5)
 
     def show_kernel(self) -> None:
@@ -69,7 +69,7 @@ class KernelSlides(ThemedScene):
         numbers = VGroup(*[label(f"{v:g}", size=TEXT).move_to(s) for s, v in zip(cells, self.kernel.flat)])
         self.kernel_view = VGroup(cells.set_stroke(self.c["border"]), numbers)
         self.window = Square(side_length=3 * CELL, color=self.c["highlight"], stroke_width=6)
-        self.say("The kernel: ones on the left, minus ones on the right. It multiplies the nine pixels under it.")
+        self.say("The kernel: ones on the left, minus ones on the right.")
         self.play(FadeIn(self.kernel_view), FadeIn(label("kernel", size=TEXT, color="muted").next_to(cells, UP, 0.15)),
                   Create(self.window.move_to(self.pixels[0:3].get_center() + DOWN * CELL)))
         self.wait(2.5)
@@ -83,16 +83,16 @@ class KernelSlides(ThemedScene):
         self.chapter("Sliding")
         blank = np.zeros_like(self.output)
         self.cells = grid(blank, lambda v: self.c["surface"], 4.2).set_stroke(self.c["border"])
-        self.say("Each sum becomes one cell of the feature map. Blue is positive, red negative.")
+        self.say("Nine products, added: one cell of the feature map.")
         self.play(FadeIn(self.cells), FadeIn(label("feature map", size=TEXT, color="muted").next_to(self.cells, UP, 0.15)))
         total = label("", size=TEXT)
         for j in range(8):
             value = self.output[SLOW_ROW, j]
             new = label(f"sum = {value:+.2f}", size=TEXT, color="highlight").next_to(self.kernel_view, DOWN, 0.4)
             if j == 1:
-                self.say("Blank on the left, ink on the right: a negative sum.")
+                self.say("Blank left, ink right: a negative sum (red).")
             if j == 3:
-                self.say("Ink on the left, blank on the right: a large positive sum.")
+                self.say("Ink left, blank right: a positive sum (blue).")
             self.play(self.window.animate.move_to(self.pixels[(SLOW_ROW + 1) * 10 + j + 1].get_center()),
                       FadeOut(total), FadeIn(new), run_time=0.5)
             self.place(SLOW_ROW, j)
@@ -102,7 +102,7 @@ class KernelSlides(ThemedScene):
 
     def fill_the_rest(self) -> None:
         self.chapter("The feature map")
-        self.say("The same nine weights at every one of the 64 positions, row by row.")
+        self.say("The same nine weights at all 64 positions.")
         for i in [r for r in range(8) if r != SLOW_ROW]:
             self.play(self.window.animate.move_to(self.pixels[(i + 1) * 10 + 8].get_center()),
                       *[self.cells[i * 8 + j].animate.set_fill(self.signed(self.output[i, j]), opacity=1)
@@ -110,6 +110,6 @@ class KernelSlides(ThemedScene):
         self.wait(0.5)
 
     def read_the_map(self) -> None:
-        self.say("Red along the left side of each stroke, blue along the right: the kernel finds vertical edges.")
+        self.say("Red: left sides of strokes. Blue: right sides.")
         self.play(FadeOut(self.window))
         self.wait(3.0)

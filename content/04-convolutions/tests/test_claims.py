@@ -112,7 +112,8 @@ def test_less_than_a_third_of_the_weights(networks, guards):
 def test_clean_accuracy_gap_is_small(networks, guards, which):
     """On clean digits, then, the two are about equally good: over ten training seeds the gap
     between them stays within [[networks.clean_gap_bound:.0%]]."""
-    guards("over ten training seeds the gap between them stays within [[networks.clean_gap_bound:.0%]]")
+    guards("over ten training seeds the gap between their test accuracies stays within "
+           "[[networks.clean_gap_bound:.0%]]")
     for f in facts_of(networks, SEED_SETS[which]):
         assert abs(f["cnn_test"] - f["dense_test"]) <= f["clean_gap_bound"]
         assert min(f["cnn_test"], f["dense_test"]) > 0.9
@@ -224,6 +225,13 @@ def test_vertical_shifts_lose_ink(networks, guards, which):
     for f in facts_of(networks, SEED_SETS[which]):
         assert f["ink_lost1_v"] > 10 * f["ink_lost1_h"] and f["ink_lost2_v"] > f["ink_lost1_v"]
         assert f["cnn_shift2_v"] < f["cnn_shift1_v"]
+
+
+def test_data_facts_are_the_dataset_s(networks):
+    from sklearn.datasets import load_digits
+
+    data, f = load_digits(), networks[0]["facts"]
+    assert data.images.max() == f["ink_max"] and data.images[0].size == f["pixels"] and len(data.target) == f["samples"]
 
 
 def test_every_digit_touches_top_and_bottom_rows(guards):
