@@ -32,13 +32,23 @@ def test_filter_explorer_predicts_what_pytorch_predicts(page, open_widget, recor
 
 
 def test_filter_explorer_paints(page, open_widget):
+    """Clear empties the grid; a click inks one pixel; a drag down the middle inks a stroke."""
     tab, watch = page
     figure = open_widget(tab, "filter-explorer")
+    handle = figure.element_handle()
     figure.locator(".fx-clear").click()
-    tab.wait_for_function("el => el.dataset.source === 'your drawing'", arg=figure.element_handle())
+    tab.wait_for_function("el => el.dataset.source === 'your drawing' && el.dataset.ink === '0'", arg=handle)
     box = figure.locator(".fx-digit").bounding_box()
-    tab.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45)
-    assert "your drawing" in figure.locator(".widget-readout").inner_text()
+    x = box["x"] + box["width"] * 0.5 + 2           # inside column 4 of 0-7
+    tab.mouse.click(x, box["y"] + box["height"] * 0.1)
+    tab.wait_for_function("el => el.dataset.ink === '1'", arg=handle)
+    tab.mouse.move(x, box["y"] + box["height"] * 0.1)
+    tab.mouse.down()
+    for k in range(2, 10):
+        tab.mouse.move(x, box["y"] + box["height"] * (k / 10 - 0.01), steps=3)
+    tab.mouse.up()
+    tab.wait_for_function("el => Number(el.dataset.ink) >= 6", arg=handle)
+    assert figure.locator(".widget-readout").inner_text().startswith("Your drawing, unshifted: the network says ")
     assert watch.errors == []
 
 

@@ -214,6 +214,7 @@ export function mount(w) {
     w.figure.dataset.prediction = String(best);
     w.figure.dataset.shift = `${sx},${sy}`;
     w.figure.dataset.source = source;
+    w.figure.dataset.ink = String(base.flat().filter((v) => v > 0).length);
   }
   return draw;
 }
