@@ -287,3 +287,40 @@ def test_another_seed_learns_a_different_set_that_works_as_well(networks, guards
         nearest = np.abs(other[:, None, :] - first[None, :, :]).max(axis=2).min(axis=1)
         assert (nearest > 0.1).all()
         assert networks[seed]["facts"]["cnn_test"] > 0.95
+
+
+def test_receptive_field_table_matches_the_model(networks, guards):
+    """The table's kernel, stride and padding are the model's own layers, its output sizes are
+    what a forward pass gives, and each receptive field is the patch of pixels a unit's
+    gradient reaches (for a unit in the middle of its map, away from the padding)."""
+    guards("covers [[networks.conv2_field]]×[[networks.conv2_field]] pixels, the whole digit")
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("lesson04_experiments_rf", Path(__file__).parent.parent / "experiments.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = networks[0]["facts"]
+    model = module.small_cnn(f["filters"], f["maps"])
+    layers = {"conv1": model[0], "pool": model[2], "conv2": model[3]}
+    pair = lambda v: v if isinstance(v, int) else v[0]
+    for name, k, s, p in module.CNN_LAYERS:
+        layer = layers[name]
+        assert (pair(layer.kernel_size), pair(layer.stride), pair(layer.padding)) == (k, s, p)
+    x = torch.zeros(1, 1, 16, 16, requires_grad=True)    # a larger canvas, so a middle unit sees no padding
+    assert model[:1](torch.zeros(1, 1, 8, 8)).shape[-1] == f["conv1_size"]
+    assert model[:3](torch.zeros(1, 1, 8, 8)).shape[-1] == f["pool_size"]
+    assert model[:4](torch.zeros(1, 1, 8, 8)).shape[-1] == f["conv2_size"]
+    # Same geometry, every path open: positive weights, and average pooling (a max sends its
+    # gradient to one pixel of the block, though the unit can depend on all four).
+    geometry = torch.nn.Sequential(model[0], model[1], torch.nn.AvgPool2d(2), model[3])
+    with torch.no_grad():
+        for layer in (model[0], model[3]):
+            layer.weight.fill_(1.0)
+            layer.bias.fill_(0.0)
+    for name, upto in (("conv1", 1), ("pool", 3), ("conv2", 4)):
+        out = geometry[:upto](x + 1)
+        middle = out.shape[-1] // 2
+        grad, = torch.autograd.grad(out[0, 0, middle, middle], x)
+        rows = (grad[0, 0].abs().sum(dim=1) > 0).nonzero()
+        assert len(rows) == f[f"{name}_field"], name

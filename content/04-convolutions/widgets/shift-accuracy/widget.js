@@ -7,7 +7,7 @@ export function mount(w) {
   const uid = w.id;
   const tokens = ["validation", "train"];
   w.element.innerHTML = `
-    <canvas role="img" width="640" height="320"></canvas>
+    <canvas class="sa-canvas" role="img" width="640" height="320"></canvas>
     <ul class="legend">${data.networks.map((net, k) =>
       `<li><span class="swatch" data-token="${tokens[k]}"></span>${net.name} (${net.params.toLocaleString("en")} parameters)</li>`).join("")}
       <li><span class="swatch" data-token="muted"></span>share of ink pushed off the frame</li></ul>
