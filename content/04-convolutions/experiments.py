@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from generator.training import fit, run
+from generator.authoring import fit, run
 
 SHIFTS = range(-3, 4)          # pixels; the accuracy table runs over these, on each axis
 EXAMPLE_SHIFTS = range(-2, 3)  # the opening figure offers these on each axis
