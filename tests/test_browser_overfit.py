@@ -15,6 +15,8 @@ def open_lesson(tab, server, scheme="light"):
     tab.goto(server.url(LESSON))
     tab.evaluate("localStorage.clear()")
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{PLAYER}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{PLAYER}[data-ready='true']")
     return tab.locator(PLAYER).first
 
@@ -92,6 +94,8 @@ def test_theme_toggle_recolours_the_chart(page, server):
     assert sum(dark_bg[:3]) < sum(light_bg[:3]) - 300  # a dark background now
     # The choice is remembered across a reload.
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{PLAYER}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{PLAYER}[data-ready='true']")
     assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
     tab.evaluate("localStorage.clear()")

@@ -35,6 +35,8 @@ def open_widget(tab, server, name, scheme="light"):
     tab.goto(server.url(f"{LESSON}/index.html"))
     tab.evaluate("localStorage.clear()")
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{figure_selector(name)}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{figure_selector(name)}[data-ready='true']")
     figure = tab.locator(figure_selector(name))
     figure.scroll_into_view_if_needed()

@@ -107,16 +107,27 @@ async function mountOne(figure) {
   figure.dataset.ready = "true";
 }
 
-export async function mountWidgets() {
-  for (const figure of document.querySelectorAll("figure[data-widget]")) {
-    try {
-      await mountOne(figure);
-    } catch (error) {
-      figure.dataset.ready = "failed";
-      const note = document.createElement("p");
-      note.textContent = "This interactive figure could not load; reload the page to try again.";
-      figure.querySelector(".widget-live").append(note);
-      console.error(`widget ${figure.dataset.widget}:`, error);
-    }
+async function mountOrSayWhy(figure) {
+  try {
+    await mountOne(figure);
+  } catch (error) {
+    figure.dataset.ready = "failed";
+    const note = document.createElement("p");
+    note.textContent = "This interactive figure could not load; reload the page to try again.";
+    figure.querySelector(".widget-live").append(note);
+    console.error(`widget ${figure.dataset.widget}:`, error);
   }
+}
+
+// A widget's module and data are fetched, and it is drawn, only as it comes within about a
+// screen of the viewport: opening the page costs nothing for the figures further down.
+export function mountWidgets() {
+  const near = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      near.unobserve(entry.target);
+      mountOrSayWhy(entry.target);
+    }
+  }, { rootMargin: "100% 0px" });
+  for (const figure of document.querySelectorAll("figure[data-widget]")) near.observe(figure);
 }
