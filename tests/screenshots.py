@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer, poll  # noqa: E402
 
 VIEWPORTS = {1280: 800, 390: 844}
 THEMES = ("light", "dark")
@@ -83,14 +83,14 @@ def video_frames(tab, out: Path, theme: str) -> list[Path]:
         scene = figure.get_attribute("data-video")
         figure.scroll_into_view_if_needed()
         video.evaluate("v => { v.preload = 'auto'; v.load(); }")
-        tab.wait_for_function("v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues "
-                              "&& v.textTracks[0].cues.length > 0", arg=video.element_handle(), timeout=60_000)
+        poll(tab, "v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues "
+                              "&& v.textTracks[0].cues.length > 0", video.element_handle(), timeout_ms=60_000)
         starts = video.evaluate("v => [...v.textTracks[0].cues].map(c => (c.startTime + c.endTime) / 2)")
         picks = sorted({starts[0], starts[len(starts) // 2], starts[-1]})
         for n, time in enumerate(picks, 1):
             video.evaluate("(v, t) => new Promise(done => { v.pause(); v.addEventListener('seeked', done, "
                            "{ once: true }); v.currentTime = t; })", time)
-            tab.wait_for_function("v => !v.seeking", arg=video.element_handle())
+            poll(tab, "v => !v.seeking", video.element_handle())
             video.hover()
             tab.wait_for_timeout(300)  # the controls fade in
             path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n}.png"

@@ -7,7 +7,10 @@ const FONT = "12px system-ui, sans-serif"; // every chart label: at least 12 CSS
 
 export class Plot {
   // xLogEpoch: the x axis is log10(x + 1), so epoch 0 has a place and early epochs room.
-  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false, xLogEpoch = false }) {
+  // xTicks: the values to tick and label on x (categories, such as sample sizes), instead of
+  // evenly spaced ones.
+  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false, xLogEpoch = false, xTicks = null }) {
+    this.xTickValues = xTicks;
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.x = x; this.y = y; this.yLog = yLog; this.xLogEpoch = xLogEpoch;
@@ -61,7 +64,7 @@ export class Plot {
     ctx.fillStyle = colors.muted;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    const xTicks = this.xLogEpoch ? epochTicks(this.x[0], this.x[1]) : ticks(this.x[0], this.x[1], 5);
+    const xTicks = this.xTickValues ?? (this.xLogEpoch ? epochTicks(this.x[0], this.x[1]) : ticks(this.x[0], this.x[1], 5));
     // A tick label that would touch the one before it (0 and 1 on a narrow log-epoch axis)
     // is left out; its grid line stays.
     let lastRight = -Infinity;
