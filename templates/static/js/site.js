@@ -116,10 +116,18 @@ function setUpWideEquations() {
   new ResizeObserver(check).observe(document.body);
 }
 
-async function mountWidgets() {
-  if (!document.querySelector("figure[data-widget]")) return;
-  const module = await import(new URL("mount.js", import.meta.url).href);
-  await module.mountWidgets();
+function mountWidgets() {
+  // The mount helper (and the chart code it brings) is fetched only once a widget comes
+  // within a screen of the viewport; mount.js then mounts each widget as it nears.
+  const figures = document.querySelectorAll("figure[data-widget]");
+  if (!figures.length) return;
+  const near = new IntersectionObserver(async (entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    near.disconnect();
+    const module = await import(new URL("mount.js", import.meta.url).href);
+    module.mountWidgets();
+  }, { rootMargin: "100% 0px" });
+  for (const figure of figures) near.observe(figure);
 }
 
 async function mountSearch() {
