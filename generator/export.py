@@ -175,6 +175,8 @@ def stack_for_phone(fig) -> None:
         grid = fig.add_gridspec(len(panels), 1)
         for row, ax in enumerate(panels):
             ax.set_subplotspec(grid[row, 0])
+            if len(ax.get_shared_y_axes().get_siblings(ax)) > 1:
+                ax.tick_params(axis="y", labelleft=True)  # shared y labels were on the first column only
     title = 0.4 if getattr(fig, "_suptitle", None) is not None else 0.0
     fig.set_size_inches(NARROW_WIDTH_IN, NARROW_PANEL_HEIGHT_IN * max(1, len(panels)) + title)
 

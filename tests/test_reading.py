@@ -506,7 +506,7 @@ def test_a_wide_equation_shows_a_fade_and_takes_the_keyboard(open_lesson):
     tab, _ = open_lesson(WIDTHS["phone"])
     box = tab.locator(".math-display").first
     assert box.get_attribute("tabindex") is None, "an equation that fits is a tab stop"
-    box.evaluate("d => { d.style.width = '90px'; }")  # as a screen too narrow for it would
+    box.evaluate("d => { d.style.width = '60px'; }")  # as a screen too narrow for it would
     poll(tab, "d => d.getAttribute('tabindex') === '0'", box.element_handle())
     assert "gradient" in box.evaluate("d => getComputedStyle(d).backgroundImage")
     box.focus()

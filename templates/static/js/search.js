@@ -53,7 +53,10 @@ export async function setUpSearch() {
   const list = document.querySelector(".search-results");
   const pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
   // Result URLs are relative to the site's root, wherever it is served from.
-  await pagefind.options({ baseUrl: siteRoot.pathname });
+  // Lessons are long by nature: a page's length discounts its matches less than Pagefind's
+  // default does, and repeated words count for more, so the lesson about a subject ranks
+  // above one that mentions it (headings and titles weigh more through data-pagefind-weight).
+  await pagefind.options({ baseUrl: siteRoot.pathname, ranking: { pageLength: 0.2, termSaturation: 2.0 } });
   pagefind.init();
   form.hidden = false;
   form.addEventListener("submit", (event) => event.preventDefault());

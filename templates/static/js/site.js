@@ -113,7 +113,8 @@ function setUpWideEquations() {
     }
   };
   check();
-  new ResizeObserver(check).observe(document.body);
+  const resized = new ResizeObserver(check);
+  for (const box of boxes) resized.observe(box);
 }
 
 function mountWidgets() {

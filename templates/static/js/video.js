@@ -186,6 +186,8 @@ export function setUpVideos() {
     nearScreen.observe(video);
     setUpTools(video.closest("figure"), video);
     setUpCaptionLine(video.closest("figure"), video);
+    const print = video.closest("figure").querySelector("template.video-print-template");
+    if (print) print.replaceWith(print.content.cloneNode(true));
     if (narrowScreen.matches) offerFullscreen(video.closest("figure"), video);
   }
   document.addEventListener("themechange", (event) => {
