@@ -52,8 +52,8 @@ export function mount(widget) {
   let spoken = null, settle = null, bySlider = false;
   slider.addEventListener("input", () => { bySlider = true; });
   function announce(text) {
-    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
     clearTimeout(settle);
+    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
     settle = setTimeout(() => { if (text !== spoken) status.textContent = spoken = text; }, 600);
   }
   const landscape = new Plot(landscapeCanvas, { x: [0, 1], y: [0, 1], xLabel: "weight w", yLabel: "loss L(w)" });

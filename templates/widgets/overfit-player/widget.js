@@ -51,8 +51,8 @@ export function mount(w) {
   let spoken = null, settle = null, bySlider = false;
   slider.addEventListener("input", () => { bySlider = true; });
   function announce(text) {
-    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
     clearTimeout(settle);
+    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
     settle = setTimeout(() => { if (text !== spoken) status.textContent = spoken = text; }, 600);
   }
 
