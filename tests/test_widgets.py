@@ -254,7 +254,7 @@ def test_play_and_menus_are_announced(page, server, name):
     assert status.inner_text() == "", "the first drawing is announced"
     slider = figure.locator("input[type=range]").first
     slider.focus()
-    tab.keyboard.press("ArrowLeft")
+    tab.keyboard.press("Home")  # from the start, so Play has a way to go before it ends
     tab.wait_for_timeout(900)
     assert status.inner_text() == "", "a slider move is announced twice"
     if menu.count():
@@ -263,6 +263,7 @@ def test_play_and_menus_are_announced(page, server, name):
     else:
         play.click()
         tab.wait_for_timeout(300)
+        assert play.inner_text() == "Pause"
         play.click()  # pause: the chart settles where Play left it
     wait_until(lambda: status.inner_text() != "")
     assert status.inner_text() == figure.locator(".widget-readout").inner_text()
