@@ -1,9 +1,8 @@
 """The overfit player in headless Chromium: what a reader sees and can do, both themes."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 
