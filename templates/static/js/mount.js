@@ -96,13 +96,18 @@ async function mountOne(figure) {
   const mounted = module.mount(w);
   draw = typeof mounted === "function" ? mounted : (mounted?.draw ?? draw);
   document.addEventListener("themechange", () => w.redraw());
-  // One redraw per frame at most while the reader resizes the window.
-  let pending = false;
+  // One redraw per frame at most while the reader resizes the window. The observer also
+  // reports the first size at once: that one is the first drawing below, not a second one.
+  let pending = false, first = true;
   new ResizeObserver(() => {
+    if (first) { first = false; return; }
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => { pending = false; w.redraw(); });
   }).observe(element);
+  // The first drawing in a task of its own, after the page has laid the controls out: two
+  // shorter tasks keep the page responsive while it loads.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
   w.redraw();
   figure.dataset.ready = "true";
 }
