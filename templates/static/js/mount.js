@@ -124,7 +124,7 @@ async function mountOrSayWhy(figure) {
   }
 }
 
-// A widget's module and data are fetched, and it is drawn, only as it comes within about a
+// A widget's module and data are fetched, and it is drawn, only as it comes within half a
 // screen of the viewport: opening the page costs nothing for the figures further down.
 export function mountWidgets() {
   const near = new IntersectionObserver((entries) => {
@@ -133,6 +133,6 @@ export function mountWidgets() {
       near.unobserve(entry.target);
       mountOrSayWhy(entry.target);
     }
-  }, { rootMargin: "100% 0px" });
+  }, { rootMargin: "50% 0px" });
   for (const figure of document.querySelectorAll("figure[data-widget]")) near.observe(figure);
 }

@@ -119,7 +119,7 @@ function setUpWideEquations() {
 
 function mountWidgets() {
   // The mount helper (and the chart code it brings) is fetched only once a widget comes
-  // within a screen of the viewport; mount.js then mounts each widget as it nears.
+  // within half a screen of the viewport; mount.js then mounts each widget as it nears.
   const figures = document.querySelectorAll("figure[data-widget]");
   if (!figures.length) return;
   const near = new IntersectionObserver(async (entries) => {
@@ -127,7 +127,7 @@ function mountWidgets() {
     near.disconnect();
     const module = await import(new URL("mount.js", import.meta.url).href);
     module.mountWidgets();
-  }, { rootMargin: "100% 0px" });
+  }, { rootMargin: "50% 0px" });
   for (const figure of figures) near.observe(figure);
 }
 
