@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer, poll  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
+from tests.helpers import poll  # noqa: E402
 
 VIEWPORTS = {1280: 800, 390: 844}
 THEMES = ("light", "dark")

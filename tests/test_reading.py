@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SITE_URL, PageWatch, poll
+from tests.conftest import ROOT, SITE_URL, PageWatch
+from tests.helpers import poll
 
 pytestmark = pytest.mark.browser
 
