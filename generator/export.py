@@ -90,6 +90,7 @@ def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path],
                                                default=repr) + f"dpi={FIGURE_DPI}"),
         "version:matplotlib": _version("matplotlib"),
         "export-version": str(EXPORT_VERSION),
+        "narrow-figure": f"{NARROW_WIDTH_IN}x{NARROW_PANEL_HEIGHT_IN}",
     }
     return inputs
 
@@ -115,7 +116,7 @@ def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidg
                 entry = _export_one(pool, job.widget, job.args, records, where, ctx.root,
                                     ctx.cache.begin("export", name, inputs))
             exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),
-                                           {t: entry.file(f"figure-{t}.png") for t in THEMES},
+                                           {name: entry.file(f"figure-{name}.png") for name in figure_names()},
                                            entry.file("alt.txt").read_text())
     finally:
         stack.close()
@@ -170,14 +171,21 @@ def _write_export(widget: Widget, args: dict[str, str], records: dict[str, Path]
     write_atomic(folder / "data.json", text)
     for theme in THEMES:
         draw_figure(widget, module, data, theme, folder / f"figure-{theme}.png", where)
+        draw_figure(widget, module, data, theme, folder / f"figure-{theme}-narrow.png", where, narrow=True)
     alt = _call(widget, "describe", where, module.describe, data)
     if not isinstance(alt, str) or not alt.strip():
         raise BuildError(where, f"widget '{widget.name}' describe() gave no text", "return a sentence")
     write_atomic(folder / "alt.txt", alt)
 
 
-def draw_figure(widget: Widget, module, data: dict, theme: str, out: Path, where: str) -> None:
-    """The widget's fallback figure in one theme: its rcParams applied, saved, closed."""
+def figure_names() -> list[str]:
+    """The fallback figures of an embed: each theme, wide and narrow (see stack_for_phone)."""
+    return [*THEMES, *(f"{t}-narrow" for t in THEMES)]
+
+
+def draw_figure(widget: Widget, module, data: dict, theme: str, out: Path, where: str, narrow: bool = False) -> None:
+    """The widget's fallback figure in one theme: its rcParams applied, saved, closed.
+    `narrow`: the phone version, its panels stacked (stack_for_phone)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,10 +194,32 @@ def draw_figure(widget: Widget, module, data: dict, theme: str, out: Path, where
     with plt.rc_context(matplotlib_style(theme)):
         fig = _call(widget, "figure", where, module.figure, data, dict(tokens(theme)))
         try:
+            if narrow:
+                stack_for_phone(fig)
             # No timestamps or version strings in the file: two builds give the same bytes.
-            fig.savefig(out, dpi=FIGURE_DPI, metadata={"Software": None})
+            fig.savefig(out, dpi=FIGURE_DPI * (2 if narrow else 1), metadata={"Software": None})
         finally:
             plt.close(fig)
+
+
+# A phone shows a figure about 360 CSS px wide: drawn NARROW_WIDTH_IN wide, a 10-pt label is
+# still about 12 px there, where the wide figure's would shrink to 4 px.
+NARROW_WIDTH_IN = 4.0
+NARROW_PANEL_HEIGHT_IN = 3.0
+
+
+def stack_for_phone(fig) -> None:
+    """Rearrange a widget's figure for a narrow screen: each panel (axes on the figure's grid)
+    one under another, at a phone's width. A figure of one panel only gets the narrow size."""
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    if len(panels) > 1:
+        grid = fig.add_gridspec(len(panels), 1)
+        for row, ax in enumerate(panels):
+            ax.set_subplotspec(grid[row, 0])
+            if len(ax.get_shared_y_axes().get_siblings(ax)) > 1:
+                ax.tick_params(axis="y", labelleft=True)  # shared y labels were on the first column only
+    title = 0.4 if getattr(fig, "_suptitle", None) is not None else 0.0
+    fig.set_size_inches(NARROW_WIDTH_IN, NARROW_PANEL_HEIGHT_IN * max(1, len(panels)) + title)
 
 
 def _call(widget: Widget, function: str, where: str, fn, *args):

@@ -92,6 +92,8 @@ def characters(pages: list[str]) -> dict[str, set[str]]:
         text |= set(page_text(MATH_ELEMENT.sub(" ", markup)))
         shown = set(math_text(markup))
         math |= shown | italic_forms(shown)
+        if "<msqrt" in markup or "<mroot" in markup:
+            math.add("\u221a")  # the radical sign is drawn by the element, never written in it
     return {"text": {c for c in text if c.isprintable()}, "math": {c for c in math if c.isprintable()}}
 
 

@@ -39,8 +39,8 @@ FRONT_MATTER: dict[str, tuple[type, bool, str]] = {
     "next": (list, False, "the lessons to read next, each {lesson: '02', why: one line on why read it next}; "
                           "the reason lives here, with the lesson that points on, because it depends on what "
                           "the reader just learned (a bare '02' is allowed, without a reason)"),
-    "references": (list, False, "works cited: each {text: ..., url: ..., key: ...} (url and key optional; "
-                                "cite one in the text as [@key])"),
+    "references": (list, False, "works cited: each {text: ..., url: ..., key: ...} (url optional; every "
+                                "reference is cited in the text as [@key])"),
     "poster": (str, False, "the video scene whose poster is the lesson's thumbnail"),
 }
 SERIES_KEYS = {"title", "tagline", "planned"}

@@ -186,17 +186,26 @@ class InlineCitation(InlineProcessor):
     """`[@kingma2015]` or `[@kingma2015; @srivastava2014]`: numbered links to the references.
 
     `lookup(key)` returns the reference's number (1-based, its place in the front matter's
-    list) or raises FactError for a key no reference carries.
+    list) and its text, or raises FactError for a key no reference carries. Each number
+    carries the reference's text in a note that shows on hover and on keyboard focus
+    (site.css), so the reader need not jump to the list.
     """
 
-    def __init__(self, pattern: str, md: Markdown, lookup: Callable[[str], int]):
+    def __init__(self, pattern: str, md: Markdown, lookup: Callable[[str], tuple[int, str]]):
         super().__init__(pattern, md)
         self.lookup = lookup
+        self.count = 0  # numbers the notes: their ids are unique on the page
 
     def handleMatch(self, m, data):  # noqa: N802
         keys = [k.strip().lstrip("@") for k in m["keys"].split(";")]
-        links = [f'<a href="#ref-{key}" aria-label="reference {self.lookup(key)}">{self.lookup(key)}</a>'
-                 for key in keys]
+        links = []
+        for key in keys:
+            number, text = self.lookup(key)
+            self.count += 1
+            note = f"cite-note-{self.count}"
+            links.append(f'<span class="cite"><a href="#ref-{escape(key)}" aria-label="reference {number}" '
+                         f'aria-describedby="{note}">{number}</a><span class="cite-note" role="tooltip" '
+                         f'id="{note}" data-pagefind-ignore>{escape(text)}</span></span>')
         html = f'<span class="citation">[{", ".join(links)}]</span>'
         return trusted(self.md, html), m.start(0), m.end(0)
 
@@ -213,7 +222,7 @@ class BadCitation(InlineProcessor):
 
 
 class CitationExtension(Extension):
-    def __init__(self, lookup: Callable[[str], int]):
+    def __init__(self, lookup: Callable[[str], tuple[int, str]]):
         super().__init__()
         self.lookup = lookup
 

@@ -32,7 +32,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from generator import feeds, fonts, search, theme
+from generator import feeds, fonts, search, theme, thumbnails
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
@@ -267,6 +267,7 @@ class PageRenderer:
         self.env.filters["breakable_url"] = breakable_url
         self.env.filters["clock"] = clock
         self.bodies: dict[str, str] = {}  # slug -> rendered body, for check_local_links
+        self.cited: dict[str, set[str]] = {}  # slug -> reference keys its prose cites
 
     # ---- one lesson
     def lesson_html(self, lesson: Lesson) -> tuple[str, list[dict[str, Any]]]:
@@ -291,18 +292,43 @@ class PageRenderer:
         except (FactError, UnsafeHTML) as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
+        self.check_every_reference_cited(lesson)
         body = self._highlight_fences(body)
         body = footnotes_to_sidenotes(body)
+        body = prose_only_for_search(body)
         return body, getattr(md, "toc_tokens", [])
 
-    def citation(self, lesson: Lesson, key: str) -> int:
-        """The number of the reference a `[@key]` citation names (its place in the list)."""
-        keys = [ref.get("key") for ref in lesson.meta.get("references", [])]
+    def citation(self, lesson: Lesson, key: str) -> tuple[int, str]:
+        """The number of the reference a `[@key]` citation names (its place in the list), and its text."""
+        references = lesson.meta.get("references", [])
+        keys = [ref.get("key") for ref in references]
         if key not in keys:
             known = ", ".join(k for k in keys if k) or "none"
             raise FactError(f"@{key}", f"citation [@{key}] names no reference",
                             f"give a reference 'key: {key}' in the front matter, or use one of: {known}")
-        return keys.index(key) + 1
+        self.cited.setdefault(lesson.slug, set()).add(key)
+        return keys.index(key) + 1, str(references[keys.index(key)].get("text", ""))
+
+    def check_every_reference_cited(self, lesson: Lesson) -> None:
+        """A reference the prose never cites is one the reader cannot tie to a claim: an error
+        at the front-matter line of the reference."""
+        cited = self.cited.get(lesson.slug, set())
+        lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")[:lesson.body_line]
+        for number, ref in enumerate(lesson.meta.get("references", []), 1):
+            key = ref.get("key")
+            if key in cited:
+                continue
+            text = str(ref.get("text", ""))
+            key_line = next((i for i, t in enumerate(lines, 1)
+                             if key and re.search(rf"\bkey:\s*['\"]?{re.escape(key)}\b", t)), None)
+            line = key_line or next((i for i, t in enumerate(lines, 1) if text and text[:40] in t), None)
+            if not key:
+                raise BuildError(location(lesson.source, line, self.root),
+                                 f"reference {number} has no key, so the prose cannot cite it",
+                                 "give it 'key: NAME' and cite it with [@NAME] where the text relies on it")
+            raise BuildError(location(lesson.source, line, self.root),
+                             f"reference '{key}' is never cited in the text",
+                             f"cite it with [@{key}] where the text relies on it, or drop it")
 
     def fact(self, lesson: Lesson, assets: LessonAssets, run: str, name: str) -> object:
         """A named result recorded by one of the lesson's runs, for `[[run.fact]]` in prose."""
@@ -342,10 +368,10 @@ class PageRenderer:
 
             exported = assets.widgets[embed_id(embed)]
             return self.env.get_template("partials/widget.html").render(
-                widget=exported, caption=embed.caption, data_url=f"data/{exported.embed_id}.json",
+                widget=exported, caption=live_only_instructions(embed.caption), data_url=f"data/{exported.embed_id}.json",
                 figure_size=png_size(exported.figures["light"]),
                 module_url=widget_url(exported.widget, "widget.js"),
-                figure_url={t: f"data/{exported.embed_id}-{t}.png" for t in theme.THEMES},
+                figure_url={name: f"data/{exported.embed_id}-{name}.png" for name in exported.figures},
                 prefix="../")
         if embed.kind == "video" and not self.config.videos:
             return self.env.get_template("partials/video-placeholder.html").render(
@@ -431,9 +457,10 @@ class PageRenderer:
                               "text": _first_sentence(embed.caption) or embed.name})
         return items
 
-    def render_index(self) -> str:
+    def render_index(self, thumbnails: dict[str, dict[str, dict[str, str]]]) -> str:
+        """The index; `thumbnails` is thumbnails.write_thumbnails()'s answer."""
         entries = sorted([*self.series.lessons, *self.series.planned], key=lambda item: item.number)
-        return self.env.get_template("index.html").render(entries=entries, prefix="", thumbnails=self.thumbnails())
+        return self.env.get_template("index.html").render(entries=entries, prefix="", thumbnails=thumbnails)
 
     def thumbnails(self) -> dict[str, dict[str, str]]:
         """Lesson number -> theme -> poster URL, for lessons naming a poster scene."""
@@ -451,6 +478,27 @@ class PageRenderer:
 
     def render_search(self) -> str:
         return self.env.get_template("search.html").render(prefix="")
+
+
+# A sentence that tells the reader to work a control; without the live figure there is none.
+INSTRUCTION = re.compile(r"\b(drag|press|click|tap|pick|choose|scrub|slide|hover|move the|switch)\w*\b", re.I)
+
+
+def live_only_instructions(caption: str) -> markupsafe.Markup:
+    """A widget caption, its instruction sentences marked to show only with the live figure
+    (site.css hides them without JavaScript and in print, where the static image stands in)."""
+    sentences = re.split(r"(?<=[.!?])\s+", caption.strip()) if caption else []
+    parts = [f'<span class="live-only">{html.escape(s)}</span>' if INSTRUCTION.search(s) else html.escape(s)
+             for s in sentences]
+    return markupsafe.Markup(" ".join(parts))
+
+
+def prose_only_for_search(body: str) -> str:
+    """Keep code, equations, section-link marks and video controls out of the search index,
+    so a result's excerpt is prose ("by hand# Start with" was a heading and its link)."""
+    body = re.sub(r'<div class="highlight"', '<div class="highlight" data-pagefind-ignore', body)
+    body = re.sub(r'<a class="headerlink"', '<a class="headerlink" data-pagefind-ignore', body)
+    return re.sub(r'<div class="math-display"', '<div class="math-display" data-pagefind-ignore', body)
 
 
 def read_cues(path: Path) -> list[tuple[float, float, str]]:
@@ -530,7 +578,8 @@ def write_site(out: Path, series: Series, assets: dict[str, LessonAssets], confi
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
         write_lesson(out, renderer, lesson, assets.get(lesson.slug, LessonAssets()), root)
-    (out / "index.html").write_text(renderer.render_index(), encoding="utf-8")
+    index_thumbnails = thumbnails.write_thumbnails(out, renderer.thumbnails())  # the posters are in out/video now
+    (out / "index.html").write_text(renderer.render_index(index_thumbnails), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     (out / "search.html").write_text(renderer.render_search(), encoding="utf-8")
     feeds.write_feeds(out, series, config, renderer.thumbnails())

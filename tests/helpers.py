@@ -57,3 +57,14 @@ def break_and_build(good_project: Path, scratch: Path, breakage, *build_args: st
     assert re.search(expected, lines[0]), lines[0]
     assert tree_digest(project / "build" / "site") == before
     return project, lines[0]
+
+
+def poll(tab, script: str, handle, timeout_ms: float = 15_000) -> None:
+    """Wait until `script` (a JS function of the element) is true for `handle`, polling from
+    Python: the pages' CSP forbids the eval behind Playwright's wait_for_function."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not handle.evaluate(script):
+        assert time.monotonic() < deadline, f"not true in time: {script}"
+        tab.wait_for_timeout(50)

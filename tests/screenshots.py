@@ -6,6 +6,10 @@
 scrolling down, as a reader sees it (a long lesson as one tall image is too small to read,
 and sticky controls only behave as on a real screen when the page scrolls), named
 <page>-<width>-<theme>-<part>.png. Widgets and videos are given time to draw first.
+
+Every video is also shot at 390 px in both themes, paused with its controls showing at a
+few of its caption cues (the start, the middle, the last), with the caption line under it:
+video-<scene>-390-<theme>-<n>.png.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.plugin import CHROMIUM, CHROMIUM_ARGS, SiteServer  # noqa: E402
+from tests.helpers import poll  # noqa: E402
 
 VIEWPORTS = {1280: 800, 390: 844}
 THEMES = ("light", "dark")
@@ -60,10 +65,38 @@ def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> l
                             path = out / f"{stem}-{width}-{theme}-{part:02d}.png"
                             path.write_bytes(tab.screenshot())
                             written.append(path)
+                        if width == min(VIEWPORTS):
+                            written += video_frames(tab, out, theme)
                     context.close()
             browser.close()
     finally:
         server.close()
+    return written
+
+
+def video_frames(tab, out: Path, theme: str) -> list[Path]:
+    """Each video of the open page, paused at the start, middle and last of its cues, with
+    the pointer over it so the controls show, as a reader on a phone sees it."""
+    written = []
+    for index in range(tab.locator("figure.video video.video-live").count()):
+        figure = tab.locator("figure.video").nth(index)
+        video = figure.locator("video.video-live")
+        scene = figure.get_attribute("data-video")
+        figure.scroll_into_view_if_needed()
+        video.evaluate("v => { v.preload = 'auto'; v.load(); }")
+        poll(tab, "v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues "
+                              "&& v.textTracks[0].cues.length > 0", video.element_handle(), timeout_ms=60_000)
+        starts = video.evaluate("v => [...v.textTracks[0].cues].map(c => (c.startTime + c.endTime) / 2)")
+        picks = sorted({starts[0], starts[len(starts) // 2], starts[-1]})
+        for n, time in enumerate(picks, 1):
+            video.evaluate("(v, t) => new Promise(done => { v.pause(); v.addEventListener('seeked', done, "
+                           "{ once: true }); v.currentTime = t; })", time)
+            poll(tab, "v => !v.seeking", video.element_handle())
+            video.hover()
+            tab.wait_for_timeout(300)  # the controls fade in
+            path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n}.png"
+            path.write_bytes(figure.screenshot())
+            written.append(path)
     return written
 
 

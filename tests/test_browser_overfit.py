@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,6 +16,8 @@ def open_lesson(tab, server, scheme="light"):
     tab.goto(server.url(LESSON))
     tab.evaluate("localStorage.clear()")
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{PLAYER}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{PLAYER}[data-ready='true']")
     return tab.locator(PLAYER).first
 
@@ -92,6 +95,8 @@ def test_theme_toggle_recolours_the_chart(page, server):
     assert sum(dark_bg[:3]) < sum(light_bg[:3]) - 300  # a dark background now
     # The choice is remembered across a reload.
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{PLAYER}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{PLAYER}[data-ready='true']")
     assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
     tab.evaluate("localStorage.clear()")
@@ -127,8 +132,9 @@ def test_index_thumbnail_follows_the_theme(page, server, scheme):
     tab.goto(server.url("index.html"))
     thumb = tab.locator("img.thumb").first
     wait_until(lambda: thumb.evaluate("img => img.complete && img.naturalWidth > 0"))
-    assert thumb.evaluate("img => img.currentSrc").endswith(f"-{scheme}.webp")
+    # A resized thumbnail of the poster (thumbs/<lesson>-<theme>-<width>.webp), not the poster.
+    assert re.search(rf"/thumbs/\d+-{scheme}-\d+\.webp$", thumb.evaluate("img => img.currentSrc"))
     tab.click("#theme-toggle")
     other = "dark" if scheme == "light" else "light"
-    wait_until(lambda: thumb.evaluate("img => img.currentSrc").endswith(f"-{other}.webp"))
+    wait_until(lambda: re.search(rf"-{other}-\d+\.webp$", thumb.evaluate("img => img.currentSrc")))
     assert watch.errors == []

@@ -91,14 +91,26 @@ def fact_is_nan(p: Path) -> str:
 
 def unknown_citation(p: Path) -> str:
     edit(p / LESSON / "lesson.md", "shows [@example2020]", "shows [@exampel2020]")
-    return (r"lesson\.md:17: citation \[@exampel2020\] names no reference; give a reference 'key: exampel2020' "
-            r"in the front matter, or use one of: example2020")
+    return (r"lesson\.md:18: citation \[@exampel2020\] names no reference; give a reference 'key: exampel2020' "
+            r"in the front matter, or use one of: plain2019, example2020")
 
 
 def duplicate_reference_key(p: Path) -> str:
-    edit(p / LESSON / "lesson.md", "  - text: A reference without a link.", "  - text: A reference without a link.\n"
-         "    key: example2020")
+    edit(p / LESSON / "lesson.md", "    key: plain2019", "    key: example2020")
     return r"lesson\.md:12: reference key 'example2020' is used twice; give each reference its own key"
+
+
+def uncited_reference(p: Path) -> str:
+    """Every reference is cited: one the prose never names is reported at its own line."""
+    edit(p / LESSON / "lesson.md", " [@plain2019]", "")
+    return (r"lesson\.md:9: reference 'plain2019' is never cited in the text; cite it with \[@plain2019\] "
+            r"where the text relies on it, or drop it")
+
+
+def reference_without_key(p: Path) -> str:
+    edit(p / LESSON / "lesson.md", "    key: plain2019\n", "")
+    edit(p / LESSON / "lesson.md", " [@plain2019]", "")
+    return r"lesson\.md:8: reference 1 has no key, so the prose cannot cite it"
 
 
 def second_run_raises_in_a_worker(p: Path) -> str:
@@ -111,7 +123,8 @@ def second_run_raises_in_a_worker(p: Path) -> str:
 
 
 @pytest.mark.parametrize("breakage", [second_run_raises_in_a_worker, unknown_fact, fact_is_none, fact_is_nan,
-                                      unknown_citation, duplicate_reference_key, break_front_matter, unknown_key,
+                                      unknown_citation, duplicate_reference_key, uncited_reference, reference_without_key,
+                                      break_front_matter, unknown_key,
                                       unknown_run, unknown_widget,
                                       experiment_raises, loss_becomes_nan, missing_lesson_file,
                                       missing_snippet_region, wrong_config_type])

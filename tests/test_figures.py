@@ -30,6 +30,8 @@ def lesson_tab(browser, server):
         tab = context.new_page()
         tab.goto(server.url(f"{LESSON}/"))
         for name in WIDGETS:
+            # Widgets mount as they near the viewport: bring this one there first.
+            tab.locator(f"figure[data-widget='{name}']").first.scroll_into_view_if_needed()
             tab.wait_for_selector(f"figure[data-widget='{name}'][data-ready='true']")
         return tab
 

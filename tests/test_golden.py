@@ -47,4 +47,5 @@ def test_fixture_site_matches_goldens(tmp_path, request):
         assert built[name] == expected[name], f"{name} differs from tests/golden: run `make goldens` if intended"
     pngs = sorted(str(p.relative_to(project / "build" / "site" / "01-tiny-lesson")) for p in
                   (project / "build" / "site" / "01-tiny-lesson" / "data").glob("*.png"))
-    assert pngs == ["data/overfit-player--tiny-dark.png", "data/overfit-player--tiny-light.png"]
+    assert pngs == ["data/overfit-player--tiny-dark-narrow.png", "data/overfit-player--tiny-dark.png",
+                    "data/overfit-player--tiny-light-narrow.png", "data/overfit-player--tiny-light.png"]

@@ -199,6 +199,8 @@ def test_the_player_slider_moves_through_the_whole_run(page, server, built_site)
 
     tab, watch = page
     tab.goto(server.url(f"{SLUG}/index.html"))
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator("figure[data-widget='overfit-player']").first.scroll_into_view_if_needed()
     tab.wait_for_selector("figure[data-widget='overfit-player'][data-ready='true']")
     player = tab.locator("figure[data-widget='overfit-player']").first
     data = json.loads((built_site / SLUG / "data" / "overfit-player--overfit.json").read_text())

@@ -32,6 +32,8 @@ def open_widget(tab, server, name, scheme):
     tab.emulate_media(color_scheme=scheme)
     tab.goto(server.url(f"{SLUG}/index.html"))
     selector = f"figure[data-widget='{name}']"
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{selector}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{selector}[data-ready='true']")
     figure = tab.locator(selector)
     figure.scroll_into_view_if_needed()

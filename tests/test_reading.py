@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugin import ROOT, SITE_URL, PageWatch
+from tests.helpers import poll
 
 pytestmark = pytest.mark.browser
 
@@ -202,14 +203,77 @@ def test_only_the_current_themes_video_files_are_fetched(open_lesson, scheme):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_without_javascript_the_poster_follows_the_system_theme(open_lesson, scheme):
-    tab, _ = open_lesson(WIDTHS["desktop"], scheme, javascript=False)
-    shown = tab.evaluate("""() => [...document.querySelectorAll('figure.video video')]
-        .filter(v => v.getBoundingClientRect().height > 0)
-        .map(v => [v.poster, v.querySelector('source').src])""")
-    assert len(shown) == tab.locator("figure.video").count() >= 3, "one player per video is shown"
-    for poster, source in shown:
-        assert poster.endswith(f"-{scheme}.webp") and source.endswith(f"-{scheme}.mp4"), (poster, source)
+def test_without_javascript_only_the_system_themes_files_are_fetched(open_lesson, scheme):
+    """One player per video, its poster and film chosen by the system theme; nothing of the
+    other theme is fetched, even scrolling the whole page."""
+    tab, watch = open_lesson(WIDTHS["desktop"], scheme, javascript=False)
+    scroll_through(tab)
+    shown = tab.evaluate("""() => [...document.querySelectorAll('figure.video')].map(f => {
+        const players = [...f.querySelectorAll('video')].filter(v => v.getBoundingClientRect().height > 0);
+        const poster = f.querySelector('.video-static-poster');
+        const over = players[0] && poster ? Math.abs(players[0].getBoundingClientRect().top - poster.getBoundingClientRect().top) : -1;
+        return [players.length, poster ? poster.currentSrc : '', over];
+    })""")
+    assert len(shown) >= 3
+    for players, poster, over in shown:
+        assert players == 1 and poster.endswith(f"-{scheme}.webp") and over < 1, shown
+    other = "dark" if scheme == "light" else "light"
+    fetched = [u.rsplit("/", 1)[1] for u in watch.requests if "/video/" in u]
+    assert fetched and [f for f in fetched if f"-{other}." in f] == [], fetched
+
+
+def caption_state(tab, figure) -> dict:
+    return figure.evaluate("""f => {
+        const v = f.querySelector('video.video-live'), line = f.querySelector('.video-cue');
+        const track = v.textTracks[0];
+        const active = track ? [...(track.activeCues || [])].map(c => c.text).join(' ') : '';
+        const vb = v.getBoundingClientRect(), lb = line.getBoundingClientRect();
+        return {mode: track && track.mode, active, line: line.textContent, lineTop: lb.top, videoBottom: vb.bottom,
+                fontSize: parseFloat(getComputedStyle(line).fontSize),
+                bodySize: parseFloat(getComputedStyle(document.querySelector('.lesson-body p')).fontSize)};
+    }""")
+
+
+@pytest.mark.parametrize("width", WIDTHS.values())
+def test_captions_are_drawn_under_the_video_never_over_it(open_lesson, width):
+    """Paused with the controls showing (where Chromium lifts its own caption box into the
+    frame), the video box holds no caption pixel: it looks the same with captions on and off,
+    and the caption of the moment is in the line under the video, at the page's type size."""
+    from PIL import Image, ImageChops
+    import io
+
+    tab, _ = open_lesson(width)
+    figure = tab.locator("figure.video").first
+    video = figure.locator("video.video-live")
+    figure.scroll_into_view_if_needed()
+    video.evaluate("v => { v.preload = 'auto'; v.load(); }")
+    poll(tab, "v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues && "
+                          "v.textTracks[0].cues.length > 1", video.element_handle(), timeout_ms=60_000)
+    middle = video.evaluate("v => { const c = v.textTracks[0].cues[1]; return (c.startTime + c.endTime) / 2; }")
+    video.evaluate("(v, t) => new Promise(done => { v.pause(); v.addEventListener('seeked', done, {once: true}); "
+                   "v.currentTime = t; })", middle)
+    video.hover()
+    poll(tab, "f => f.querySelector('.video-cue').textContent.length > 0", figure.element_handle())
+    state = caption_state(tab, figure)
+    assert state["mode"] == "hidden", f"the browser draws the track itself: {state}"
+    assert state["line"] == state["active"] and state["line"], state
+    assert state["lineTop"] >= state["videoBottom"] - 0.5, "the caption line overlaps the video"
+    assert state["fontSize"] >= 0.85 * state["bodySize"], state
+    tab.wait_for_timeout(400)  # the controls fade in
+    box = video.bounding_box()
+    with_captions = Image.open(io.BytesIO(tab.screenshot(clip=box))).convert("RGB")
+    # The reader turns captions off (the native menu sets the track to "disabled").
+    video.evaluate("v => { v.textTracks[0].mode = 'disabled'; }")
+    poll(tab, "f => f.querySelector('.video-cue').textContent === ''", figure.element_handle())
+    video.hover()
+    tab.wait_for_timeout(400)
+    without = Image.open(io.BytesIO(tab.screenshot(clip=box))).convert("RGB")
+    differ = ImageChops.difference(with_captions, without).convert("L").point(lambda v: 255 if v > 40 else 0)
+    assert differ.getbbox() is None, f"caption pixels inside the video box at {differ.getbbox()}"
+    # And the captions button turns them back on, in the line, not in the frame.
+    video.evaluate("v => { v.textTracks[0].mode = 'showing'; }")
+    poll(tab, "f => f.querySelector('.video-cue').textContent.length > 0", figure.element_handle())
+    assert caption_state(tab, figure)["mode"] == "hidden"
 
 
 def test_chapters_seek_and_transcript_is_under_the_video(open_lesson):
@@ -245,7 +309,7 @@ def test_search_finds_a_lesson_offline_under_the_csp(open_lesson):
     tab.fill("#search-input", "dropout")
     tab.wait_for_selector(".search-results li a")
     hrefs = tab.eval_on_selector_all(".search-results a", "as => as.map(a => a.getAttribute('href'))")
-    assert any(href.rstrip("/").endswith(f"/repo/{SLUG}") for href in hrefs), hrefs
+    assert any(href.split("#")[0].rstrip("/").endswith(f"/repo/{SLUG}") for href in hrefs), hrefs
     assert tab.locator(".search-results mark").count() >= 1
     tab.fill("#search-input", "photosynthesis")
     # Up to 20 s: on a loaded machine Pagefind's debounced answer can take several seconds.
@@ -367,3 +431,164 @@ def test_urls_wrap_only_at_slashes_and_dots():
     assert out.count("<wbr>") >= 8
     assert all(m.group(1) == "/" or re.match(r"[.?#&=_-]", m.group(2))
                for m in re.finditer(r"(.)<wbr>(.)", out)), out
+
+
+# --------------------------------------------------------------------------- reading, second pass
+def lesson_slugs(site: Path) -> list[str]:
+    return sorted(p.parent.name for p in site.glob("[0-9][0-9]-*/index.html"))
+
+
+def test_header_says_what_the_lesson_needs_and_gives(open_lesson, built_site):
+    """Prerequisites and the learn: list in the header, on the first screens of a phone; the
+    end sections stay."""
+    from generator.lessons import load_series
+
+    series = load_series(ROOT / "content", ROOT)
+    for lesson in series.lessons:
+        tab, _ = open_lesson(WIDTHS["phone"], path=f"{lesson.slug}/")
+        brief = tab.locator(".lesson-header .lesson-brief")
+        assert brief.count() == 1, lesson.slug
+        text = brief.inner_text()
+        for item in [*lesson.meta.get("prerequisites", []), *lesson.meta.get("learn", [])]:
+            assert item in text, f"{lesson.slug}: header lacks {item!r}"
+        assert brief.bounding_box()["y"] < 844, f"{lesson.slug}: the header's needs are below the first screen"
+        assert tab.locator("#prerequisites").count() == (1 if lesson.meta.get("prerequisites") else 0)
+
+
+@pytest.mark.parametrize("width", WIDTHS.values())
+def test_a_citation_shows_its_reference_on_focus_and_hover(open_lesson, width):
+    tab, _ = open_lesson(width)
+    links = tab.locator(".cite > a")
+    assert links.count() >= 4
+    for how in ("focus", "hover"):
+        link = links.nth(1 if how == "focus" else 2)
+        link.scroll_into_view_if_needed()
+        getattr(link, how)()
+        note = link.locator("xpath=following-sibling::span[contains(@class, 'cite-note')]")
+        note.wait_for(state="visible")
+        href = link.get_attribute("href")
+        reference = tab.locator(f"ol.references > li{href}").inner_text()
+        assert note.inner_text() and reference.startswith(note.inner_text()), (note.inner_text(), reference)
+        box = note.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, f"the note runs off the screen: {box}"
+        assert link.get_attribute("aria-describedby") == note.get_attribute("id")
+        tab.mouse.move(0, 0)
+        tab.evaluate("document.activeElement.blur()")
+
+
+def test_every_reference_is_cited(built_site):
+    """A citation number for every entry of every lesson's reference list (the build refuses
+    an uncited one; this checks the published pages say so too)."""
+    for slug in lesson_slugs(built_site):
+        page = (built_site / slug / "index.html").read_text()
+        ids = re.findall(r'<li id="ref-([\w:-]+)">', page)
+        listed = len(re.findall(r"<ol class=\"references\">(.*?)</ol>", page, re.S)[0].split("<li")) - 1 \
+            if 'class="references"' in page else 0
+        assert len(ids) == listed, f"{slug}: a reference without a key"
+        for key in ids:
+            assert f'href="#ref-{key}"' in page, f"{slug}: reference {key} is never cited"
+
+
+def test_display_maths_is_centred_and_fits_every_phone_page(open_lesson, built_site):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    offsets = tab.evaluate("""() => [...document.querySelectorAll('.math-display')].map(d => {
+        const b = d.getBoundingClientRect(), m = d.querySelector('math').getBoundingClientRect();
+        return Math.abs((m.left + m.right) / 2 - (b.left + b.right) / 2);
+    })""")
+    assert offsets and max(offsets) < 3, f"display maths off centre by {offsets}"
+    for slug in lesson_slugs(built_site):
+        tab, _ = open_lesson(WIDTHS["phone"], path=f"{slug}/")
+        wide = tab.evaluate("""() => [...document.querySelectorAll('.math-display')]
+            .filter(d => d.scrollWidth > d.clientWidth + 1).map(d => d.textContent.slice(0, 40))""")
+        assert wide == [], f"{slug}: equations wider than a phone: {wide}"
+
+
+def test_a_wide_equation_shows_a_fade_and_takes_the_keyboard(open_lesson):
+    tab, _ = open_lesson(WIDTHS["phone"])
+    box = tab.locator(".math-display").first
+    assert box.get_attribute("tabindex") is None, "an equation that fits is a tab stop"
+    box.evaluate("d => { d.style.width = '60px'; }")  # as a screen too narrow for it would
+    poll(tab, "d => d.getAttribute('tabindex') === '0'", box.element_handle())
+    assert "gradient" in box.evaluate("d => getComputedStyle(d).backgroundImage")
+    box.focus()
+    tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("ArrowRight")
+    poll(tab, "d => d.scrollLeft > 0", box.element_handle())
+
+
+def test_widgets_load_only_as_they_near_the_screen(open_lesson):
+    tab, watch = open_lesson(WIDTHS["phone"])
+    figures = tab.locator("figure[data-widget]")
+    last = figures.nth(figures.count() - 1)
+    data = last.get_attribute("data-src")
+    assert not any(u.endswith(data) for u in watch.requests), "the last widget's data was fetched at load"
+    assert last.get_attribute("data-ready") is None
+    last.scroll_into_view_if_needed()
+    poll(tab, "f => f.dataset.ready === 'true'", last.element_handle())
+    assert any(u.endswith(data) for u in watch.requests)
+
+
+def test_search_lands_on_the_section_with_a_prose_excerpt(open_lesson):
+    tab, watch = open_lesson(WIDTHS["desktop"], path="search.html")
+    tab.fill("#search-input", "gradient")
+    tab.wait_for_selector(".search-results li a")
+    tab.wait_for_timeout(600)  # the debounced answer settles
+    hrefs = tab.eval_on_selector_all(".search-results li > a", "as => as.map(a => a.getAttribute('href'))")
+    assert SLUG in hrefs[0], f"lesson 01, about gradients, is not first: {hrefs}"
+    assert all("#" in href for href in hrefs), f"results link the lesson's top, not a section: {hrefs}"
+    excerpts = tab.eval_on_selector_all(".search-results p", "ps => ps.map(p => p.textContent)")
+    assert excerpts and not any(re.search(r"\w#\s|def |import |\(\)", e) for e in excerpts), excerpts
+    anchor = hrefs[0].split("#", 1)[1]
+    tab.goto(tab.locator(".search-results li > a").first.evaluate("a => a.href"))
+    assert tab.locator(f"[id='{anchor}']").count() == 1
+
+
+def test_print_shows_video_posters_and_open_transcripts(open_lesson):
+    tab, _ = open_lesson(WIDTHS["desktop"])
+    tab.emulate_media(media="print")
+    scroll_through(tab)
+    state = tab.evaluate("""() => [...document.querySelectorAll('figure.video')].map(f => [
+        f.querySelector('img.video-print').getBoundingClientRect().height,
+        f.querySelector('img.video-print').currentSrc,
+        f.querySelector('.video-transcript p').getBoundingClientRect().height,
+        getComputedStyle(f.querySelector('video.video-live')).display])""")
+    assert len(state) >= 3
+    for poster_height, poster, transcript, player in state:
+        assert poster_height > 100 and poster.endswith("-light.webp") and transcript > 0 and player == "none", state
+
+
+def test_phone_without_javascript_gets_stacked_figures_and_no_instructions(open_lesson):
+    tab, _ = open_lesson(WIDTHS["phone"], javascript=False)
+    scroll_through(tab)
+    figures = tab.evaluate("""() => [...document.querySelectorAll('figure.widget')].map(f => {
+        const img = f.querySelector('.widget-static img');
+        const caption = f.querySelector('figcaption');
+        return [img.currentSrc, img.naturalWidth / img.naturalHeight, caption ? caption.innerText : ''];
+    })""")
+    assert figures
+    for source, ratio, caption in figures:
+        assert source.endswith("-light-narrow.png") and ratio < 1.5, figures
+        assert not re.search(r"\b(drag|press|click|tap)", caption, re.I), f"an instruction with no control: {caption}"
+
+
+def test_index_thumbnails_are_small_and_offer_sizes(built_site):
+    page = (built_site / "index.html").read_text()
+    images = re.findall(r'<img class="thumb" src="([^"]+)" srcset="([^"]+)"', page)
+    assert images, "no thumbnail on the index"
+    files = {url for _, srcset in images for url in re.findall(r"(\S+) \d+w", srcset)}
+    files |= {url for srcset in re.findall(r'<source class="thumb-dark" srcset="([^"]+)"', page)
+              for url in re.findall(r"(\S+) \d+w", srcset)}
+    for url in files:
+        size = (built_site / url).stat().st_size
+        assert size <= 30 * 1024, f"{url} is {size} bytes"
+    assert "video/" not in page.split("<main")[1], "the index still loads a full poster"
+
+
+def test_every_video_with_chapters_lists_them(built_site):
+    for slug in lesson_slugs(built_site):
+        page = (built_site / slug / "index.html").read_text()
+        for scene in re.findall(r'data-video="([^"]+)"', page):
+            chapters = list((built_site / "video").glob(f"*{scene}*-light.chapters.vtt"))
+            if chapters and chapters[0].read_text().count("-->") > 1:
+                figure = page.split(f'data-video="{scene}"', 1)[1].split("</figure>", 1)[0]
+                assert 'class="video-chapters"' in figure, f"{slug}: {scene} has chapters but lists none"

@@ -130,9 +130,9 @@ SLOW_PAGES = """
 import sys, time
 import generator.pages as pages
 original = pages.PageRenderer.render_index
-def render_index(self):
+def render_index(self, *args):
     time.sleep(60)  # hold the build inside page writing so the test can kill it there
-    return original(self)
+    return original(self, *args)
 pages.PageRenderer.render_index = render_index
 from generator.cli import main
 sys.exit(main(sys.argv[1:]))

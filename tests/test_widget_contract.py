@@ -217,6 +217,8 @@ def test_a_lessons_own_widget_mounts_in_the_browser(local_project, page):
     try:
         tab, watch = page
         tab.goto(server.url(f"{LESSON}/index.html"))
+        # Widgets mount as they near the viewport: bring this one there first.
+        tab.locator("figure[data-widget='path-pair']").first.scroll_into_view_if_needed()
         tab.wait_for_selector("figure[data-widget='path-pair'][data-ready='true']")
         figure = tab.locator("figure[data-widget='path-pair']")
         assert figure.get_attribute("data-points") == "62"

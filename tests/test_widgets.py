@@ -35,6 +35,8 @@ def open_widget(tab, server, name, scheme="light"):
     tab.goto(server.url(f"{LESSON}/index.html"))
     tab.evaluate("localStorage.clear()")
     tab.reload()
+    # Widgets mount as they near the viewport: bring this one there first.
+    tab.locator(f"{figure_selector(name)}").first.scroll_into_view_if_needed()
     tab.wait_for_selector(f"{figure_selector(name)}[data-ready='true']")
     figure = tab.locator(figure_selector(name))
     figure.scroll_into_view_if_needed()
@@ -235,6 +237,36 @@ def test_labelled_for_screen_readers(page, server, name):
         assert labelled, control.evaluate("el => el.outerHTML")
     for slider in figure.locator("input[type=range]").all():
         assert slider.get_attribute("aria-valuetext")
+    no_trouble(watch)
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_play_and_menus_are_announced(page, server, name):
+    """What Play or a menu changes is said by a status region once it settles; the slider's
+    own moves are read from its aria-valuetext and are not said a second time."""
+    tab, watch = page
+    figure = open_widget(tab, server, name)
+    play, menu = figure.locator("button.play"), figure.locator("select")
+    if play.count() == 0 and menu.count() == 0:
+        pytest.skip(f"{name} has no Play button and no menu")
+    status = figure.locator("[role='status']")
+    assert status.count() == 1, f"{name} changes its chart silently"
+    assert status.inner_text() == "", "the first drawing is announced"
+    slider = figure.locator("input[type=range]").first
+    slider.focus()
+    tab.keyboard.press("Home")  # from the start, so Play has a way to go before it ends
+    tab.wait_for_timeout(900)
+    assert status.inner_text() == "", "a slider move is announced twice"
+    if menu.count():
+        values = menu.first.evaluate("s => [...s.options].map(o => o.value)")
+        menu.first.select_option(values[-1] if menu.first.input_value() != values[-1] else values[0])
+    else:
+        play.click()
+        tab.wait_for_timeout(300)
+        assert play.inner_text() == "Pause"
+        play.click()  # pause: the chart settles where Play left it
+    wait_until(lambda: status.inner_text() != "")
+    assert status.inner_text() == figure.locator(".widget-readout").inner_text()
     no_trouble(watch)
 
 

@@ -62,6 +62,7 @@ class ZetaConverges(ThemedScene):
         dots = VGroup(*[Dot(fit_axes.c2p(t, u), radius=0.045, color=c["train"])
                         for t, u in zip(const["t_obs"], const["u_obs"])])
 
+        self.chapter("The set-up")
         self.say(f"{len(const['t_obs'])} measurements over the whole window, and the equation with ζ unknown.")
         self.play(FadeIn(title), Create(fit_axes), FadeIn(fit_title), FadeIn(dots), Create(exact))
         self.wait(1.5)
@@ -93,8 +94,10 @@ class ZetaConverges(ThemedScene):
         readout = always_redraw(lambda: label(f"ζ = {float(np.interp(step_now(), steps, zeta)):.4f}", size=30,
                                               mono=True, color="model").to_corner(UR, buff=0.4))
         self.add(trace, curve, readout)
+        self.chapter("Training ζ with the network")
         self.say("Each Adam step moves the network's weights and ζ together.")
         self.play(progress.animate.set_value(log_step(steps[-1])), run_time=SWEEP_SECONDS, rate_func=linear)
         error = 100 * abs(zeta[-1] - true_zeta) / true_zeta
+        self.chapter("The estimate")
         self.say(f"After {int(steps[-1]):,} steps, ζ = {zeta[-1]:.4f}: {error:.1f}% from the true {true_zeta:g}.")
         self.wait(4.0)

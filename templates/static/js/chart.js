@@ -7,7 +7,10 @@ const FONT = "12px system-ui, sans-serif"; // every chart label: at least 12 CSS
 
 export class Plot {
   // xLogEpoch: the x axis is log10(x + 1), so epoch 0 has a place and early epochs room.
-  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false, xLogEpoch = false }) {
+  // xTicks: the values to tick and label on x (categories, such as sample sizes), instead of
+  // evenly spaced ones.
+  constructor(canvas, { x, y, xLabel = "", yLabel = "", yLog = false, xLogEpoch = false, xTicks = null }) {
+    this.xTickValues = xTicks;
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.x = x; this.y = y; this.yLog = yLog; this.xLogEpoch = xLogEpoch;
@@ -61,11 +64,18 @@ export class Plot {
     ctx.fillStyle = colors.muted;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    const xTicks = this.xLogEpoch ? epochTicks(this.x[0], this.x[1]) : ticks(this.x[0], this.x[1], 5);
+    const xTicks = this.xTickValues ?? (this.xLogEpoch ? epochTicks(this.x[0], this.x[1]) : ticks(this.x[0], this.x[1], 5));
+    // A tick label that would touch the one before it (0 and 1 on a narrow log-epoch axis)
+    // is left out; its grid line stays.
+    let lastRight = -Infinity;
     for (const t of xTicks) {
       const p = this.px(t);
       line(ctx, p, this.margin.top, p, this.height - this.margin.bottom);
-      ctx.fillText(formatTick(t), p, this.height - this.margin.bottom + 4);
+      const text = formatTick(t);
+      const half = ctx.measureText(text).width / 2;
+      if (p - half < lastRight + 6) continue;
+      ctx.fillText(text, p, this.height - this.margin.bottom + 4);
+      lastRight = p + half;
     }
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
@@ -160,10 +170,20 @@ export class Plot {
 
   // A series' name written at the end of its line, in its colour: a direct label the eye
   // does not have to match to a legend. Nudged apart from `avoid` (pixel y of labels drawn).
-  endLabel(x, y, text, color, avoid = []) {
+  // Given the series ({ xs, ys }), the label sits just above every point of it under the
+  // label's width, so a jagged curve's last spikes do not run through the text.
+  endLabel(x, y, text, color, avoid = [], series = null) {
     const ctx = this.ctx;
     ctx.font = FONT;
     let Y = this.py(y);
+    if (series) {
+      const right = Math.min(this.px(x), this.width - this.margin.right) - 4;
+      const left = right - ctx.measureText(text).width - 4;
+      series.xs.forEach((sx, i) => {
+        const X = this.px(sx);
+        if (X >= left && X <= right + 4) Y = Math.min(Y, this.py(series.ys[i]) - 2);
+      });
+    }
     for (const other of avoid) if (Math.abs(other - Y) < 15) Y = other + (Y >= other ? 15 : -15);
     Y = Math.min(this.height - this.margin.bottom - 8, Math.max(this.margin.top + 8, Y));
     ctx.textAlign = "right";

@@ -96,27 +96,43 @@ async function mountOne(figure) {
   const mounted = module.mount(w);
   draw = typeof mounted === "function" ? mounted : (mounted?.draw ?? draw);
   document.addEventListener("themechange", () => w.redraw());
-  // One redraw per frame at most while the reader resizes the window.
-  let pending = false;
+  // One redraw per frame at most while the reader resizes the window. The observer also
+  // reports the first size at once: that one is the first drawing below, not a second one.
+  let pending = false, first = true;
   new ResizeObserver(() => {
+    if (first) { first = false; return; }
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => { pending = false; w.redraw(); });
   }).observe(element);
+  // The first drawing in a task of its own, after the page has laid the controls out: two
+  // shorter tasks keep the page responsive while it loads.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
   w.redraw();
   figure.dataset.ready = "true";
 }
 
-export async function mountWidgets() {
-  for (const figure of document.querySelectorAll("figure[data-widget]")) {
-    try {
-      await mountOne(figure);
-    } catch (error) {
-      figure.dataset.ready = "failed";
-      const note = document.createElement("p");
-      note.textContent = "This interactive figure could not load; reload the page to try again.";
-      figure.querySelector(".widget-live").append(note);
-      console.error(`widget ${figure.dataset.widget}:`, error);
-    }
+async function mountOrSayWhy(figure) {
+  try {
+    await mountOne(figure);
+  } catch (error) {
+    figure.dataset.ready = "failed";
+    const note = document.createElement("p");
+    note.textContent = "This interactive figure could not load; reload the page to try again.";
+    figure.querySelector(".widget-live").append(note);
+    console.error(`widget ${figure.dataset.widget}:`, error);
   }
+}
+
+// A widget's module and data are fetched, and it is drawn, only as it comes within half a
+// screen of the viewport: opening the page costs nothing for the figures further down.
+export function mountWidgets() {
+  const near = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      near.unobserve(entry.target);
+      mountOrSayWhy(entry.target);
+    }
+  }, { rootMargin: "50% 0px" });
+  for (const figure of document.querySelectorAll("figure[data-widget]")) near.observe(figure);
 }

@@ -3,15 +3,34 @@
 
 const siteRoot = new URL("../../", import.meta.url);
 
+// The section of a lesson where the words weigh most: Pagefind splits each page at its
+// headings (sub_results, each with the heading's anchor); a result links there, not to the
+// top of the lesson, with that section's excerpt.
+function bestSection(data) {
+  const weight = (sub) => (sub.weighted_locations || []).reduce((sum, l) => sum + (l.balanced_score ?? l.weight ?? 1), 0);
+  const sections = (data.sub_results || []).filter((sub) => sub.url);
+  if (!sections.length) return { url: data.url, title: "", excerpt: data.excerpt };
+  const best = sections.reduce((a, b) => (weight(b) > weight(a) ? b : a));
+  return { url: best.url, title: best.anchor ? best.title : "", excerpt: best.excerpt || data.excerpt };
+}
+
 function resultItem(data) {
+  const section = bestSection(data);
   const item = document.createElement("li");
   const link = document.createElement("a");
-  link.href = data.url;
+  link.href = section.url;
   link.textContent = data.meta?.title || data.url;
+  item.append(link);
+  if (section.title) {
+    const where = document.createElement("span");
+    where.className = "search-section";
+    where.textContent = ` › ${section.title}`;
+    link.append(where);
+  }
   const excerpt = document.createElement("p");
   // Pagefind escapes the page text and marks the matches with <mark>.
-  excerpt.innerHTML = data.excerpt;
-  item.append(link, excerpt);
+  excerpt.innerHTML = section.excerpt;
+  item.append(excerpt);
   return item;
 }
 
@@ -34,7 +53,10 @@ export async function setUpSearch() {
   const list = document.querySelector(".search-results");
   const pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
   // Result URLs are relative to the site's root, wherever it is served from.
-  await pagefind.options({ baseUrl: siteRoot.pathname });
+  // Lessons are long by nature: a page's length discounts its matches less than Pagefind's
+  // default does, and repeated words count for more, so the lesson about a subject ranks
+  // above one that mentions it (headings and titles weigh more through data-pagefind-weight).
+  await pagefind.options({ baseUrl: siteRoot.pathname, ranking: { pageLength: 0.2, termSaturation: 2.0 } });
   pagefind.init();
   form.hidden = false;
   form.addEventListener("submit", (event) => event.preventDefault());
@@ -51,7 +73,7 @@ export async function setUpSearch() {
     if (search === null || asked !== latest) return;  // a newer query replaced this one
     const loaded = await Promise.all(search.results.slice(0, 10).map((r) => r.data()));
     if (asked !== latest) return;
-    const found = loaded.filter((data) => closeMatch(query, data.excerpt));
+    const found = loaded.filter((data) => closeMatch(query, data.excerpt) || closeMatch(query, bestSection(data).excerpt));
     list.replaceChildren(...found.map(resultItem));
     status.textContent = found.length === 0 ? `No lesson mentions “${query}”.`
       : `${found.length} lesson${found.length === 1 ? "" : "s"} found.`;

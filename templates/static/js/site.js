@@ -39,6 +39,15 @@ function setUpThemeToggle() {
   });
 }
 
+function setUpPrint() {
+  // Printing shows each video's poster and transcript; the poster is lazy (never fetched on
+  // screen), so it is asked for now.
+  addEventListener("beforeprint", () => {
+    for (const img of document.querySelectorAll("img.video-print, .widget-static img")) img.loading = "eager";
+    for (const details of document.querySelectorAll("details.video-transcript")) details.open = true;
+  });
+}
+
 function setUpCopyButtons() {
   // The button sits in a bar of its own above the code, so it never covers a line of it.
   for (const block of document.querySelectorAll(".highlight")) {
@@ -85,10 +94,41 @@ function setUpThumbnails() {
   document.addEventListener("themechange", match);
 }
 
-async function mountWidgets() {
-  if (!document.querySelector("figure[data-widget]")) return;
-  const module = await import(new URL("mount.js", import.meta.url).href);
-  await module.mountWidgets();
+function setUpWideEquations() {
+  // A display equation wider than its box scrolls; a keyboard user reaches it with Tab and
+  // scrolls it with the arrow keys. One that fits is no tab stop. Checked again on resize.
+  const boxes = [...document.querySelectorAll(".math-display")];
+  if (!boxes.length) return;
+  const check = () => {
+    for (const box of boxes) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", "Equation, scrolls sideways");
+      } else if (box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  };
+  check();
+  const resized = new ResizeObserver(check);
+  for (const box of boxes) resized.observe(box);
+}
+
+function mountWidgets() {
+  // The mount helper (and the chart code it brings) is fetched only once a widget comes
+  // within half a screen of the viewport; mount.js then mounts each widget as it nears.
+  const figures = document.querySelectorAll("figure[data-widget]");
+  if (!figures.length) return;
+  const near = new IntersectionObserver(async (entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    near.disconnect();
+    const module = await import(new URL("mount.js", import.meta.url).href);
+    module.mountWidgets();
+  }, { rootMargin: "50% 0px" });
+  for (const figure of figures) near.observe(figure);
 }
 
 async function mountSearch() {
@@ -106,6 +146,8 @@ async function mountVideos() {
 setUpThemeToggle();
 setUpCopyButtons();
 setUpThumbnails();
+setUpPrint();
+setUpWideEquations();
 mountWidgets();
 mountVideos();
 mountSearch();

@@ -4,6 +4,11 @@
 // whether it was playing. Also: the chapter list seeks, the speed buttons set the rate.
 // We never start playback ourselves (and never loop), which also respects
 // prefers-reduced-motion: motion starts only when the reader presses play.
+//
+// Captions are drawn by the page, in the line under the video (.video-cue), following the
+// track's cues: the browser's own caption box rises into the frame whenever the controls
+// show and covers the figure. The track is rendered by the browser only in fullscreen.
+// The player's captions button still works: turning captions off empties the line.
 
 const root = document.documentElement;
 
@@ -36,9 +41,81 @@ function show(video, theme) {
     video.append(track);
   }
   track.src = variant(video, "captions", theme);
+  keepCaptionsOffFrame(video);
   // A swap mid-video must load the new file's metadata to restore the position.
   if (resume.has(video)) video.preload = "metadata";
   video.src = variant(video, "src", theme);  // only this file; preload="none" waits for play
+}
+
+// "hidden": cues load and change without being drawn; "disabled": the reader turned them off.
+const captionsOff = new WeakSet();
+
+function inFullscreen(video) {
+  return document.fullscreenElement === video || document.webkitFullscreenElement === video;
+}
+
+function keepCaptionsOffFrame(video) {
+  const track = video.textTracks[0];
+  if (!track) return;
+  const wanted = captionsOff.has(video) ? "disabled" : inFullscreen(video) ? "showing" : "hidden";
+  if (track.mode !== wanted) track.mode = wanted;
+}
+
+function showCue(video, line) {
+  const track = video.textTracks[0];
+  const cues = track && track.mode !== "disabled" ? [...(track.activeCues || [])] : [];
+  line.textContent = cues.map((cue) => cue.text).join(" ");
+}
+
+function setUpCaptionLine(figure, video) {
+  const line = figure.querySelector(".video-cue");
+  if (!line) return;
+  const update = () => showCue(video, line);
+  video.textTracks.addEventListener("change", () => {
+    const track = video.textTracks[0];
+    if (!track) return;
+    // The captions button asked for "showing" (on) or "disabled" (off); inline, "on" means our line.
+    if (track.mode === "disabled") captionsOff.add(video);
+    else if (track.mode === "showing" && !inFullscreen(video)) captionsOff.delete(video);
+    keepCaptionsOffFrame(video);
+    update();
+  });
+  video.textTracks.addEventListener("addtrack", (event) => {
+    event.track.addEventListener("cuechange", update);
+    keepCaptionsOffFrame(video);
+  });
+  for (const track of video.textTracks) track.addEventListener("cuechange", update);
+  video.querySelector("track")?.addEventListener("load", () => { keepCaptionsOffFrame(video); update(); });
+  video.addEventListener("seeked", update);
+  for (const name of ["fullscreenchange", "webkitfullscreenchange"]) {
+    document.addEventListener(name, () => keepCaptionsOffFrame(video));
+  }
+  keepCaptionsOffFrame(video);
+}
+
+// On a narrow screen a landscape film is small; playing it offers the whole screen, turned
+// sideways where the browser allows it. Once per video, so a reader who leaves fullscreen
+// can watch it in the page.
+const narrowScreen = matchMedia("(max-width: 40rem) and (orientation: portrait)");
+
+function offerFullscreen(figure, video) {
+  const button = figure.querySelector(".video-fullscreen");
+  if (!button || !(video.requestFullscreen || video.webkitEnterFullscreen)) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      if (video.requestFullscreen) {
+        await video.requestFullscreen({ navigationUI: "hide" });
+        await screen.orientation?.lock?.("landscape").catch(() => { /* not allowed here: stays upright */ });
+      } else {
+        video.webkitEnterFullscreen();
+      }
+    } catch { /* refused: the video plays in the page */ }
+    video.play().catch(() => { /* the browser refused; the reader can press play */ });
+  });
+  document.addEventListener("fullscreenchange", () => {
+    if (!document.fullscreenElement) screen.orientation?.unlock?.();
+  });
 }
 
 function restorePosition(video) {
@@ -108,6 +185,10 @@ export function setUpVideos() {
     show(video, currentTheme());
     nearScreen.observe(video);
     setUpTools(video.closest("figure"), video);
+    setUpCaptionLine(video.closest("figure"), video);
+    const print = video.closest("figure").querySelector("template.video-print-template");
+    if (print) print.replaceWith(print.content.cloneNode(true));
+    if (narrowScreen.matches) offerFullscreen(video.closest("figure"), video);
   }
   document.addEventListener("themechange", (event) => {
     const theme = event.detail?.theme === "dark" ? "dark" : event.detail?.theme === "light" ? "light" : currentTheme();

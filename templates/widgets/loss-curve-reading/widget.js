@@ -52,8 +52,9 @@ export function mount(w) {
     plot.vline(data.epoch[i], colors.muted, { width: 1 });
     plot.points([data.epoch[i]], [train[i]], colors.train, { radius: 4 });
     if (shown) plot.points([data.epoch[i]], [val[i]], colors.validation, { radius: 4 });
-    const yVal = shown ? [plot.endLabel(data.epoch.at(-1), val.at(-1), "validation", colors.validation)] : [];
-    plot.endLabel(data.epoch.at(-1), train.at(-1), "training", colors.train, yVal);
+    const yVal = shown ? [plot.endLabel(data.epoch.at(-1), val.at(-1), "validation", colors.validation, [],
+      { xs: data.epoch, ys: val })] : [];
+    plot.endLabel(data.epoch.at(-1), train.at(-1), "training", colors.train, yVal, { xs: data.epoch, ys: train });
     plot.end();
 
     let text = `Epoch ${data.epoch[i]} of ${data.epochs}: training loss ${formatLoss(train[i])}`;

@@ -37,7 +37,8 @@ export function mount(widget) {
       <label for="${uid}-step">Step</label>
       <input id="${uid}-step" class="step-slider" type="range" min="0" max="1" step="1" value="0">
     </div>
-    <p class="widget-readout" aria-hidden="true"></p>`;
+    <p class="widget-readout" aria-hidden="true"></p>
+    <p class="sr-only" role="status"></p>`;
 
   const landscapeCanvas = container.querySelector(".landscape-canvas");
   const stepsCanvas = container.querySelector(".steps-canvas");
@@ -45,6 +46,16 @@ export function mount(widget) {
   const slider = container.querySelector(".step-slider");
   const playButton = container.querySelector(".play");
   const readout = container.querySelector(".widget-readout");
+  // Changes the slider does not announce itself (Play, the menu) are said once they settle;
+  // the slider's own moves are read from its aria-valuetext, so they are not said twice.
+  const status = container.querySelector("[role='status']");
+  let spoken = null, settle = null, bySlider = false;
+  slider.addEventListener("input", () => { bySlider = true; });
+  function announce(text) {
+    clearTimeout(settle);
+    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
+    settle = setTimeout(() => { if (text !== spoken) status.textContent = spoken = text; }, 600);
+  }
   const landscape = new Plot(landscapeCanvas, { x: [0, 1], y: [0, 1], xLabel: "weight w", yLabel: "loss L(w)" });
   const steps = new Plot(stepsCanvas, { x: [0, 1], y: [1e-2, 1], xLabel: "step", yLabel: "loss (log scale)", yLog: true });
 
@@ -101,6 +112,7 @@ export function mount(widget) {
     const text = `Learning rate ${rate.lr}, step ${k} of ${rate.w.length - 1}: w = ${formatNumber(w)}, ` +
       `L = ${formatNumber(L)}, dL/dw = ${formatNumber(g)}`;
     readout.textContent = text;
+    announce(text);
     slider.setAttribute("aria-valuetext", text);
     landscapeCanvas.setAttribute("aria-label", `The loss L(w) as a parabola with its minimum at w = ` +
       `${formatNumber(data.w_star)}; with learning rate ${rate.lr} gradient descent ${rate.behaviour}. ` +

@@ -36,7 +36,8 @@ export function mount(w) {
       <input id="${uid}-epoch" class="epoch-slider" type="range" min="0" max="${last}" step="1" value="${last}">
       <label><input type="checkbox" class="show-truth" checked> true function</label>
     </div>
-    <p class="widget-readout" aria-hidden="true"></p>`;
+    <p class="widget-readout" aria-hidden="true"></p>
+    <p class="sr-only" role="status"></p>`;
 
   const fitCanvas = container.querySelector(".fit-canvas");
   const lossCanvas = container.querySelector(".loss-canvas");
@@ -44,6 +45,16 @@ export function mount(w) {
   const playButton = container.querySelector(".play");
   const truthBox = container.querySelector(".show-truth");
   const readout = container.querySelector(".widget-readout");
+  // Changes the slider does not announce itself (Play, the menu) are said once they settle;
+  // the slider's own moves are read from its aria-valuetext, so they are not said twice.
+  const status = container.querySelector("[role='status']");
+  let spoken = null, settle = null, bySlider = false;
+  slider.addEventListener("input", () => { bySlider = true; });
+  function announce(text) {
+    clearTimeout(settle);
+    if (spoken === null || bySlider) { spoken = text; bySlider = false; return; }  // first draw, or the slider
+    settle = setTimeout(() => { if (text !== spoken) status.textContent = spoken = text; }, 600);
+  }
 
   const allY = [...data.train.y, ...data.val.y, ...data.truth];
   const pad = 0.25;
@@ -80,12 +91,14 @@ export function mount(w) {
     lossPlot.vline(snaps.epoch[i], colors.highlight, { width: 2 });
     lossPlot.points([snaps.epoch[i], snaps.epoch[i]], [snaps.train_loss[i], snaps.val_loss[i]], colors.highlight);
     const end = data.loss.epoch.at(-1);
-    const yVal = lossPlot.endLabel(end, valLoss.at(-1), "validation", colors.validation);
-    lossPlot.endLabel(end, trainLoss.at(-1), "training", colors.train, [yVal]);
+    const yVal = lossPlot.endLabel(end, valLoss.at(-1), "validation", colors.validation, [],
+      { xs: data.loss.epoch, ys: valLoss });
+    lossPlot.endLabel(end, trainLoss.at(-1), "training", colors.train, [yVal], { xs: data.loss.epoch, ys: trainLoss });
     lossPlot.end();
 
     const text = describe(i);
     readout.textContent = text;
+    announce(text);
     slider.setAttribute("aria-valuetext", text);
     fitCanvas.setAttribute("aria-label", `The network's prediction at epoch ${snaps.epoch[i]}, drawn over ` +
       `${data.train.x.length} training points and a sample of ${data.val.x.length} validation points.`);

@@ -18,7 +18,7 @@ export function mount(w) {
       <li><span class="swatch" data-token="muted"></span>within ${Math.round(data.tolerance * 100)}% of the best loss</li>
     </ul>
     <div class="widget-controls">
-      <button type="button" class="play">Play</button>
+      <button type="button" class="widget-button play">Play</button>
       <label for="${uid}-step">Step</label>
       <input id="${uid}-step" class="step-slider" type="range" min="0" max="${last}" step="1" value="0">
     </div>

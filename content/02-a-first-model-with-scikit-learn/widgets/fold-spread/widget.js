@@ -26,7 +26,7 @@ export function mount(w) {
   const lowest = Math.min(...data.fold_scores.flat());
   const plot = new Plot(canvas, {
     x: [sizes[0] * 0.6, sizes[sizes.length - 1] * 1.6], y: [Math.floor(lowest * 20) / 20 - 0.02, 1.03],
-    xLabel: "tumours in the subset (log scale)", yLabel: "fold accuracy", xLogEpoch: true,
+    xLabel: "tumours in the subset (log scale)", yLabel: "fold accuracy", xLogEpoch: true, xTicks: sizes,
   });
   const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   // Spread the dots sideways a little (on the log axis) so equal scores do not hide each other.
@@ -43,7 +43,6 @@ export function mount(w) {
       const m = mean(scores);
       plot.line([size, size], [m - data.spread[k], m + data.spread[k]], colors.highlight, { width: k === i ? 3 : 2 });
       plot.points([size], [m], colors.highlight, { radius: k === i ? 5 : 3.5 });
-      plot.label(size, plot.y[0], `${size}`, k === i ? colors.text : colors.muted, { align: "center", dx: 0, dy: -2 });
     });
     plot.end();
 
