@@ -146,8 +146,34 @@ def page(browser_context):
     tab.close()
 
 
+@pytest.fixture(scope="session")
+def nu_messages(built_site) -> list[tuple[Path, str]]:
+    """(file, message) for every error the Nu HTML checker finds in the built site's HTML
+    and CSS: one Java run for the whole site, read per page by the tests."""
+    import json
+    import subprocess
+    from urllib.parse import unquote, urlsplit
+
+    vnu = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    result = subprocess.run(["java", "-jar", str(vnu), "--also-check-css", "--skip-non-html", "--errors-only",
+                             "--format", "json", str(built_site.resolve())], capture_output=True, text=True,
+                            timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert result.returncode == 0 or messages, result.stderr
+    return [(Path(unquote(urlsplit(m.get("url", "")).path)), f"{m.get('url')}:{m.get('lastLine')}: {m['message']}")
+            for m in messages]
+
+
 # --------------------------------------------------------------------------- a lesson's own tests
 CONTENT = ROOT / "content"
+
+
+def lesson_slugs(content: Path = CONTENT) -> list[str]:
+    """Every lesson folder of the series (content/NN-slug/), found at collection: the common
+    checks are parametrised over these, so a new lesson is checked the moment it exists."""
+    from generator.lessons import LESSON_DIR
+
+    return sorted(p.name for p in content.iterdir() if p.is_dir() and LESSON_DIR.match(p.name))
 # Claims over seeds are written on the lesson's seeds and checked again on seeds nobody
 # looked at while writing them (issue: claims tuned on seeds 0-4 broke on others).
 WRITTEN_SEEDS = (0, 1, 2, 3, 4)
@@ -254,3 +280,60 @@ def open_widget(lesson, server):
         return figure
 
     return open_
+
+
+@pytest.fixture(scope="module")
+def widget_data(lesson, built_site):
+    """widget_data(name) -> the data the page's first embed of widget `name` loads."""
+    import json
+
+    def read(name: str) -> dict:
+        paths = sorted((built_site / lesson.slug / "data").glob(f"{name}--*.json"))
+        assert paths, f"no data exported for widget {name} of {lesson.slug}"
+        return json.loads(paths[0].read_text())
+
+    return read
+
+
+@pytest.fixture(scope="module")
+def widget_module(lesson):
+    """widget_module(name) -> the widget's widget.py (the lesson's own or a built-in), imported."""
+    from generator.widgets import catalogue
+
+    widgets = catalogue(ROOT, lesson.folder)
+    return lambda name: widgets[name].module()
+
+
+# --------------------------------------------------------------------------- in the browser
+def wait_until(condition, timeout: float = 5.0) -> None:
+    """Poll from Python: the page's CSP (rightly) forbids the eval behind wait_for_function."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def canvas_pixels(tab, selector: str) -> str:
+    """The canvas as a data URL: changes whenever what is drawn changes."""
+    return tab.eval_on_selector(selector, "c => c.toDataURL()")
+
+
+def pixel(tab, selector: str, fx: float, fy: float) -> list[int]:
+    """RGBA of the canvas pixel at the fractions (fx, fy) of its width and height."""
+    return tab.eval_on_selector(
+        selector,
+        f"c => Array.from(c.getContext('2d').getImageData(Math.floor(c.width*{fx}), "
+        f"Math.floor(c.height*{fy}), 1, 1).data)")
+
+
+def move_slider(figure, selector: str, value) -> str:
+    """Set the figure's input `selector` to `value` as a drag would; returns the readout text."""
+    return figure.evaluate("""(f, [selector, value]) => {
+      const input = f.querySelector(selector);
+      input.value = String(value);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      const readout = f.querySelector(".widget-readout");
+      return readout ? readout.textContent : "";
+    }""", [selector, value])
