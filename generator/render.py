@@ -101,11 +101,24 @@ def scene_names(lesson_folder: Path | None, scenes_dir: Path) -> list[str]:
 
 
 def scene_files(scenes_dir: Path) -> list[Path]:
-    """Every scene file, sorted: *.py except helpers and files starting with '_'."""
+    """Every scene file, sorted: the *.py files that declare SCENE. Any other module there
+    (common.py, a plotting helper, a file starting with '_') is a helper scenes import."""
     if not scenes_dir.is_dir():
         return []
     return sorted(p for p in scenes_dir.glob("*.py")
-                  if not p.name.startswith("_") and p.name not in HELPER_MODULES)
+                  if not p.name.startswith("_") and p.name not in HELPER_MODULES and declares_scene(p))
+
+
+def declares_scene(path: Path) -> bool:
+    """True if the file assigns SCENE at its top level (or cannot be parsed: then reading it
+    as a scene reports the syntax error with its line)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return True
+    targets = [t for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    return any(isinstance(t, ast.Name) and t.id == "SCENE" for t in targets)
 
 
 def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource:

@@ -7,7 +7,6 @@ lesson lives here.
 """
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -112,7 +111,7 @@ def typed_numbers(body: str) -> set[str]:
 
 
 def test_the_typed_number_check_finds_a_typed_fact():
-    assert typed_numbers("It ends at 0.1234 after 1,200 steps ([[run.x]] = 99), $x = 3.5$.") == {"0.1234", "1,200"}
+    assert typed_numbers("It ends at 0.1234 after 1,200 steps ([[run.x:.2f]]), $x = 3.5$, in 12 s.") == {"0.1234", "1,200", "12"}
     assert "0.123" in renderings(0.12345) and "1,200" in renderings(1200) and renderings(3) == set()
 
 
@@ -287,15 +286,10 @@ COMMON_CHECKS = sorted(name for name, f in dict(globals()).items()
 def test_a_new_lesson_gets_every_check(tmp_path):
     """`generator new` in a copy of the project: pytest collects every check above for the
     scratch lesson, and its scaffolded claim test and these checks pass on it."""
-    from tests.helpers import FIXTURE, cli
+    from tests.helpers import cli, fixture_project, with_tests
 
-    project = tmp_path / "p"
-    shutil.copytree(FIXTURE / "content", project / "content")
-    for name in ("templates", "generator", "scenes"):
-        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
-    shutil.copytree(ROOT / "tests", project / "tests", ignore=shutil.ignore_patterns("__pycache__", "fixtures", "golden"))
-    shutil.copy(ROOT / "pyproject.toml", project)
-    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    project = with_tests(fixture_project(tmp_path / "fixture"), tmp_path / "p")
+    shutil.copy(ROOT / "scenes" / "common.py", project / "scenes")
     new = "07-scratch-lesson"
     assert cli(project, "new", new, "A scratch lesson").returncode == 0
 

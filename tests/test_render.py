@@ -79,9 +79,14 @@ def fake_records(tmp_path) -> dict[str, Path]:
 
 # --------------------------------------------------------------------------- fast: reading scenes
 def test_scene_files_skip_helpers(scenes_dir):
+    """A file without a SCENE declaration is a helper the scenes import, never a scene."""
     (scenes_dir / "_draft.py").write_text("x = 1\n")
+    (scenes_dir / "plot.py").write_text('"""A helper: SCENE = 1 in a docstring declares nothing."""\n'
+                                        "def axis_label(text):\n    return text\n")
     names = [p.name for p in scene_files(scenes_dir)]
     assert names == ["first_scene.py", "second_scene.py"]
+    (scenes_dir / "plot.py").write_text('SCENE = "Plot"\nclass Plot:\n    pass\n')
+    assert "plot.py" in [p.name for p in scene_files(scenes_dir)]
     scene = read_scene(scenes_dir / "second_scene.py", scenes_dir.parent)
     assert (scene.name, scene.class_name, scene.records) == ("second-scene", "Second", ("lesson/run",))
     assert scene.deps == (scenes_dir / "common.py",)
