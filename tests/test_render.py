@@ -92,6 +92,19 @@ def test_scene_files_skip_helpers(scenes_dir):
     assert scene.deps == (scenes_dir / "common.py",)
 
 
+def test_every_shipped_scene_reads_as_named_steps():
+    """construct() is a short list of named steps (Manim's example style), under 40 lines."""
+    import ast
+
+    files = [*scene_files(ROOT / "scenes"), *(p for folder in sorted((ROOT / "content").glob("*/scenes"))
+                                             for p in scene_files(folder))]
+    assert len(files) >= 4
+    for path in files:
+        [construct] = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                       if isinstance(n, ast.FunctionDef) and n.name == "construct"]
+        assert construct.end_lineno - construct.lineno < 40, f"{path.name}: construct() is too long"
+
+
 def test_real_scenes_declare_what_they_read(built_records):
     """Every record a shared scene declares is one the build wrote."""
     scenes = {s.name: s for s in (read_scene(p, ROOT) for p in scene_files(ROOT / "scenes"))}
