@@ -315,7 +315,7 @@ def _site_inputs(options, series, records, widgets, videos, commit, commit_date)
             inputs[f"record:{slug}/{run}"] = path.parent.name  # the entry key
     for slug, exported in widgets.items():
         for eid, widget in exported.items():
-            inputs[f"export:{slug}/{eid}"] = widget.data.parent.name
+            inputs[f"export:{slug}/{eid}"] = widget.data_file.parent.name
     for scene, variants in videos.items():
         for theme_name, files in variants.items():
             inputs[f"video:{scene}-{theme_name}"] = Path(files["video"]).parent.name

@@ -1,4 +1,4 @@
-"""Stage 4, pages: Markdown through Jinja into the static site.
+"""Stage 5, pages: Markdown through Jinja into the static site.
 
 Input:  the Series, the manifest of what earlier stages produced (widget data and
         figures, videos), the site configuration and `templates/`.
@@ -37,7 +37,7 @@ from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
 from generator.training import artifacts_folder
-from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
+from generator.markdown_ext import (CitationExtension, EmbedExtension, ProseError, FactExtension, MathError,
                                     MathExtension, footnotes_to_sidenotes, heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
@@ -263,7 +263,7 @@ class PageRenderer:
         except MathError as exc:
             line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
-        except FactError as exc:
+        except ProseError as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         body = self._highlight_fences(body)
@@ -275,7 +275,7 @@ class PageRenderer:
         keys = [ref.get("key") for ref in lesson.meta.get("references", [])]
         if key not in keys:
             known = ", ".join(k for k in keys if k) or "none"
-            raise FactError(f"@{key}", f"citation [@{key}] names no reference",
+            raise ProseError(f"@{key}", f"citation [@{key}] names no reference",
                             f"give a reference 'key: {key}' in the front matter, or use one of: {known}")
         return keys.index(key) + 1
 
@@ -284,7 +284,7 @@ class PageRenderer:
         token = f"[[{run}.{name}"
         if run not in assets.records:
             known = ", ".join(sorted(assets.records)) or "none"
-            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
+            raise ProseError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
                             f"{did_you_mean(run, assets.records)}",
                             f"declared runs: {known}")
         key = f"{lesson.slug}/{run}"
@@ -292,7 +292,7 @@ class PageRenderer:
             self._facts[key] = json.loads(assets.records[run].read_text()).get("facts", {})
         facts = self._facts[key]
         if name not in facts:
-            raise FactError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
+            raise ProseError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
                             f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...)")
         return facts[name]
 
@@ -496,7 +496,7 @@ def write_site(out: Path, root: Path, templates: Path, series: Series, assets: d
     renderer.env.tests["planned"] = is_planned
     static_out = out / "static"
     shutil.copytree(templates / "static", static_out)
-    shutil.rmtree(static_out / "css")  # inlined into every page (PageRenderer.inline_css)
+    shutil.rmtree(static_out / "css")  # inlined into every page (stylesheet())
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
@@ -530,7 +530,7 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
             if path is not None:
                 copy(path, target / path.name)
     for exported in lesson_assets.widgets.values():
-        copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
+        copy(exported.data_file, folder / "data" / f"{exported.embed_id}.json")
         for name, figure in exported.figures.items():
             copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
     for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights

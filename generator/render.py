@@ -1,4 +1,4 @@
-"""Stage 3, render: every Manim scene, once per theme, as a web-ready video.
+"""Stage 4, render: every Manim scene, once per theme, as a web-ready video.
 
 A scene is one file: shared ones in `scenes/<name>.py`, a lesson's own in
 `content/NN-slug/scenes/<name>.py` (found with no registration; for that lesson it wins
@@ -41,7 +41,7 @@ from pathlib import Path
 
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
-from generator.errors import BuildError, did_you_mean, line_in, location, relative
+from generator.errors import BuildError, deepest_frame, did_you_mean, line_in, location, relative
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
 from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
@@ -314,23 +314,13 @@ def _render_job(job: dict) -> dict:
         path = Path(job["path"])
         line = line_in(exc, path)
         detail = f"{type(exc).__name__}: {exc}"
-        helper = _deepest_frame_in(exc, path.parent)
+        helper = deepest_frame(exc, lambda p: p.parent == path.parent.resolve())
         if helper and Path(helper[0]).resolve() != path.resolve():
             detail += f" (in {Path(helper[0]).name}:{helper[1]})"
         where = location(path, line, Path(job["root"]))
         return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
                           "fix the scene and rebuild")}
     return {"seconds": time.perf_counter() - started}
-
-
-def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | None:
-    import traceback
-
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve().parent == folder.resolve():
-            found = (frame.filename, frame.lineno)
-    return found
 
 
 def _render_one(job: dict) -> None:

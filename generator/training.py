@@ -1,4 +1,4 @@
-"""Stage 1, training: run every experiment a lesson declares and record what happened.
+"""Stage 2, training: run every experiment a lesson declares and record what happened.
 
 A lesson's `experiments.py` declares named runs with the `@run(...)` decorator. Each run
 receives a Recorder and writes three kinds of data into it:
@@ -288,25 +288,16 @@ def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
 # --------------------------------------------------------------------------- loading experiments
 def local_imports(path: Path, search_dir: Path) -> list[Path]:
     """Python files in `search_dir` that `path` imports, directly or through each other."""
+    from generator.declarations import imported_names
+
     found: list[Path] = []
     todo = [path]
     while todo:
-        current = todo.pop()
-        try:
-            tree = ast.parse(current.read_text(), filename=str(current))
-        except SyntaxError:
-            continue  # reported when the module is imported
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                candidate = search_dir / (name.split(".")[0] + ".py")
-                if candidate.is_file() and candidate not in found and candidate != path:
-                    found.append(candidate)
-                    todo.append(candidate)
+        for name in imported_names(todo.pop()):
+            candidate = search_dir / (name.split(".")[0] + ".py")
+            if candidate.is_file() and candidate not in found and candidate != path:
+                found.append(candidate)
+                todo.append(candidate)
     return sorted(found)
 
 

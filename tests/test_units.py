@@ -203,10 +203,10 @@ def test_bad_learn_or_next_names_the_line(tmp_path, front, message):
 def test_a_fact_that_is_not_a_number_is_refused(value):
     import markdown
 
-    from generator.markdown_ext import FactError, FactExtension
+    from generator.markdown_ext import ProseError, FactExtension
 
     md = markdown.Markdown(extensions=[FactExtension(lambda run, fact: value)])
-    with pytest.raises(FactError) as caught:
+    with pytest.raises(ProseError) as caught:
         md.convert("It took [[run.steps]] steps.")
     assert caught.value.token == "[[run.steps]]" and "not a number the prose can state" in caught.value.problem
     ok = markdown.Markdown(extensions=[FactExtension(lambda run, fact: 4)])
