@@ -39,6 +39,7 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import webvtt
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, deepest_frame, did_you_mean, line_in, location, relative
@@ -375,8 +376,8 @@ def _render_one(job: dict) -> None:
         files = output_files(out, job["scene"], job["theme"])
         encode_mp4(movie, files["video"], settings)
         write_poster(last_frame, files["poster"])
-        files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
-        files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
+        files["captions"].write_text(webvtt.write(cues, duration), encoding="utf-8")
+        files["chapters"].write_text(webvtt.write(chapters, duration), encoding="utf-8")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -400,24 +401,6 @@ def write_poster(frame, target: Path) -> None:
     from PIL import Image
 
     Image.fromarray(frame).convert("RGB").save(target, "WEBP", lossless=True, method=6)
-
-
-def webvtt(cues: list[tuple[float, str]], duration: float) -> str:
-    """WebVTT text: each cue lasts until the next one starts, the last until the end."""
-    lines = ["WEBVTT", ""]
-    for i, (start, text) in enumerate(cues):
-        end = cues[i + 1][0] if i + 1 < len(cues) else duration
-        if end <= start:
-            continue
-        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", text.replace("-->", "->"), ""]
-    return "\n".join(lines)
-
-
-def _timestamp(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 # --------------------------------------------------------------------------- inspecting outputs

@@ -348,10 +348,10 @@ def test_subset_fonts_hold_every_character_the_pages_show(built_site):
 
 
 def test_code_colours_are_written_once_per_theme():
-    from generator import pages, theme
+    from generator import styles, theme
 
-    css = pages.stylesheet(Path(__file__).resolve().parent.parent / "templates")
-    rules = pages._code_rules()
+    css = styles.stylesheet(Path(__file__).resolve().parent.parent / "templates")
+    rules = styles._code_rules()
     light_keyword = rules["k"]["light"]["color"]
     # Once as the light value, once more in the print block (which prints the light palette).
     assert css.count(light_keyword) == 2, css.count(light_keyword)

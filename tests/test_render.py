@@ -18,7 +18,8 @@ import pytest
 
 from generator.cache import Cache, key_of
 from generator.errors import BuildError
-from generator.render import (faststart, probe, read_scene, render_scenes, scene_files, scene_inputs, webvtt)
+from generator import webvtt
+from generator.render import faststart, probe, read_scene, render_scenes, scene_files, scene_inputs
 from generator.theme import THEMES, manim_colors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +233,7 @@ def test_content_above_the_band_or_before_any_caption_renders(scenes_dir, tmp_pa
 
 
 def test_webvtt_cues_run_until_the_next():
-    text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
+    text = webvtt.write([(0.0, "first"), (2.5, "second --> third")], 4.25)
     assert text.startswith("WEBVTT\n\n")
     assert "00:00:00.000 --> 00:00:02.500\nfirst" in text
     assert "00:00:02.500 --> 00:00:04.250\nsecond -> third" in text

@@ -11,7 +11,7 @@ from generator.cache import Cache, key_of
 from generator.errors import BuildError
 from generator.lessons import parse_embed
 from generator.markdown_ext import to_mathml
-from generator.pages import read_region
+from generator.snippets import read_region
 from generator.training import Recorder, local_imports
 from generator.widget_api import rounded, thin_log
 from generator.widgets import catalogue, check_embed

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from generator.pages import read_region
+from generator.snippets import read_region
 from tests.plugin import ROOT
 
 SLUG = "01-why-the-weights-move"

@@ -3,7 +3,7 @@ for, and lesson 01 leads here. (Typed numbers and filled facts: tests/test_every
 from __future__ import annotations
 
 from generator.lessons import load_lesson
-from generator.pages import read_region
+from generator.snippets import read_region
 from tests.plugin import CONTENT, ROOT
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from generator.pages import read_region
+from generator.snippets import read_region
 from tests.plugin import ROOT
 
 SLUG = "05-physics-informed-networks"
