@@ -142,6 +142,26 @@ def test_every_fact_is_filled_from_its_record(pages, slug):
         assert number == pytest.approx(value, rel=0.06, abs=0.006), f"{name} shows {text}, recorded {value}"
 
 
+# --------------------------------------------------------------------------- code
+@pytest.mark.parametrize("slug", SLUGS)
+def test_code_shown_is_code_that_runs(slug):
+    """No code is typed into the prose: each block is a region of a file the build runs (the
+    lesson's experiments.py, a module it imports, the generator) or one of its tests runs."""
+    from generator.snippets import read_region
+    from generator.training import local_imports
+
+    lesson = lesson_of(slug)
+    assert "```" not in lesson.body and "~~~" not in lesson.body, "write code in a file and embed it with ::: code"
+    experiments = lesson.folder / "experiments.py"
+    ran = {experiments, *local_imports(experiments, lesson.folder)} if experiments.is_file() else set()
+    tests = " ".join(p.read_text(encoding="utf-8") for p in (lesson.folder / "tests").glob("*.py"))
+    for embed in (e for e in lesson.embeds if e.kind == "code"):
+        path = (ROOT / embed.name).resolve()
+        assert path in ran or path.parent == ROOT / "generator" or path.name in tests, \
+            f"{embed.name} is shown but nothing runs it"
+        assert read_region(path, embed.args.get("region")).strip(), f"{embed.name}: an empty region"
+
+
 # --------------------------------------------------------------------------- widgets and videos
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_widget_has_a_fallback_figure_in_both_themes_and_alt_text(built_site, pages, slug):

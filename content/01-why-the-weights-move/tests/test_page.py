@@ -1,16 +1,12 @@
-"""Lesson 01 as a reader gets it: its sections in order, code that is code run, what the
-learner takes away and where to go next. (Typed numbers and filled facts: tests/test_every_lesson.py.)"""
+"""Lesson 01 as a reader gets it: its sections in order, the downloads its loading code
+reads, what the learner takes away and where to go next. (Typed numbers, facts, code
+that runs: tests/test_every_lesson.py.)"""
 from __future__ import annotations
 
 import html as html_lib
 from html.parser import HTMLParser
 
-import pytest
 
-from generator.snippets import read_region
-from tests.plugin import ROOT
-
-SLUG = "01-why-the-weights-move"
 SECTIONS = [
     "A network that learns too well",
     "One gradient by hand",
@@ -27,13 +23,6 @@ SECTIONS = [
     "Next",
     "References",
 ]
-# Files whose code the page shows and what runs them: the build trains experiments.py and
-# imports the generator; the others are run by the tests named here.
-EXECUTED = {
-    f"content/{SLUG}/experiments.py": "the build's training stage",
-    "generator/training.py": "the build's training stage",
-    f"content/{SLUG}/load_checkpoint.py": "test_page.py::test_load_snippet_reproduces_predictions",
-}
 
 
 class Headings(HTMLParser):
@@ -66,15 +55,6 @@ def test_sections_in_order(page_html):
 def test_the_hook_comes_first(lesson):
     first = lesson.embeds[0]
     assert (first.kind, first.name) == ("widget", "overfit-player")
-
-
-def test_every_code_block_is_included_from_an_executed_file(lesson):
-    assert "```" not in lesson.body and "~~~" not in lesson.body, "write code in a file and embed it with ::: code"
-    code = [e for e in lesson.embeds if e.kind == "code"]
-    assert len(code) >= 4
-    for embed in code:
-        assert embed.name in EXECUTED, f"{embed.name} is shown but nothing runs it"
-        assert read_region(ROOT / embed.name, embed.args.get("region")).strip()
 
 
 def test_load_snippet_reproduces_predictions(built_site, records, lesson):
