@@ -47,14 +47,8 @@ def built_site() -> Path:
 @pytest.fixture(scope="session")
 def built_records(built_site) -> dict[str, Path]:
     """'lesson/run' -> record path, from the session build's cache (nothing is retrained)."""
-    records = {}
-    for lesson_dir in (ROOT / "build" / "test" / "cache" / "runs").iterdir():
-        entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
-        assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
-        for record in entries[0].glob("*.json"):
-            if record.name not in ("entry.json", "runs.json"):
-                records[f"{lesson_dir.name}/{record.stem}"] = record
-    return records
+    return {f"{lesson.name}/{run}": path for lesson in (TEST_CACHE / "runs").iterdir()
+            for run, path in session_record_paths(lesson.name).items()}
 
 
 TEST_CACHE = ROOT / "build" / "test" / "cache"
@@ -189,17 +183,22 @@ def lesson_folder_of(test_file: Path) -> Path:
     raise pytest.UsageError(f"{test_file} uses a lesson fixture but is not inside a lesson folder content/NN-slug/")
 
 
-def session_records(slug: str) -> dict[str, dict]:
-    """Run name -> record of one lesson, as the session build (built_site) wrote them."""
-    import json
-
+def session_record_paths(slug: str) -> dict[str, Path]:
+    """Run name -> record path of one lesson, as the session build (built_site) wrote them."""
     lesson_dir = TEST_CACHE / "runs" / slug
     if not lesson_dir.is_dir():
         return {}
     entries = [p for p in lesson_dir.iterdir() if (p / "entry.json").is_file()]
     assert len(entries) == 1, f"expected one fresh entry in {lesson_dir}"
-    return {path.stem: json.loads(path.read_text()) for path in sorted(entries[0].glob("*.json"))
+    return {path.stem: path for path in sorted(entries[0].glob("*.json"))
             if path.name not in ("entry.json", "runs.json")}
+
+
+def session_records(slug: str) -> dict[str, dict]:
+    """Run name -> record of one lesson, as the session build (built_site) wrote them."""
+    import json
+
+    return {run: json.loads(path.read_text()) for run, path in session_record_paths(slug).items()}
 
 
 @pytest.fixture(scope="module")
