@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from generator.render import probe, read_scene
+from generator.render import probe, read_scene, scene_files
 from generator.theme import THEMES, manim_colors
 from tests.plugin import ROOT
 from tests.test_render import frame_pixels, hex_rgb
@@ -20,7 +20,7 @@ BAND = 0.2   # the bottom share of the frame that captions cover (scenes/common.
 @pytest.fixture(scope="module")
 def videos(lesson, built_site) -> dict[str, dict]:
     """Scene key -> {theme: video path} for the lesson's own scenes."""
-    scenes = [read_scene(path, ROOT, lesson.slug) for path in sorted((lesson.folder / "scenes").glob("*.py"))]
+    scenes = [read_scene(path, ROOT, lesson.slug) for path in scene_files(lesson.folder / "scenes")]
     assert len(scenes) >= 2
     return {s.key: {theme: built_site / "video" / f"{s.key}-{theme}.mp4" for theme in THEMES} for s in scenes}
 
