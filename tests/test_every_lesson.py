@@ -135,8 +135,22 @@ def test_every_fact_is_filled_from_its_record(pages, slug):
         if isinstance(value, str):
             assert text == value, name
             continue
-        number = float(text.replace(",", "").rstrip("%")) / (100 if text.endswith("%") else 1)
-        assert number == pytest.approx(value, rel=0.06, abs=0.006), f"{name} shows {text}, recorded {value}"
+        assert shows(text, value), f"{name} shows {text}, recorded {value}"
+
+
+def shows(text: str, value: float) -> bool:
+    """True if `text` is `value` rounded to the digits it shows (1,234 / 0.12 / 1.2e-05 / 12%)."""
+    number = text.replace(",", "")
+    scale = 100 if number.endswith("%") else 1
+    m = re.fullmatch(r"-?\d+(?:\.(\d+))?(?:e([+-]?\d+))?", number.rstrip("%"))
+    assert m, f"{text!r} is not a number"
+    decimals = len(m[1] or "") - int(m[2] or 0)
+    return abs(float(number.rstrip("%")) - value * scale) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9)
+
+
+def test_a_shown_number_must_be_the_recorded_one_rounded():
+    assert shows("0.1", 0.117) and shows("1,200", 1200.4) and shows("1.2e-05", 1.24e-5) and shows("12%", 0.1249)
+    assert not shows("0.2", 0.117) and not shows("1,201", 1200) and not shows("1.3e-05", 1.24e-5)
 
 
 # --------------------------------------------------------------------------- code
