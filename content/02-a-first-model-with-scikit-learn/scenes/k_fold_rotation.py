@@ -53,6 +53,7 @@ class KFoldRotation(ThemedScene):
             count = label(f"{sizes[i]} tumours", size=TEXT, color="muted").move_to([x, ROW_Y - 0.3, 0])
             self.boxes.add(VGroup(box, name, count))
 
+        self.chapter("The folds")
         self.say(f"{len(fold_of)} tumours, shuffled and cut into {k} folds of {min(sizes)} or {max(sizes)}.")
         self.play(FadeIn(title), *[FadeIn(b, shift=0.3 * DOWN) for b in self.boxes], run_time=1.5)
         self.wait(1.0)
@@ -72,6 +73,8 @@ class KFoldRotation(ThemedScene):
                          .set_stroke(colour, width=5 if validating else 3))
             new_roles.add(label("validate" if validating else "train", size=TEXT,
                                 color="validation" if validating else "train").move_to([self.xs[i], ROLE_Y, 0]))
+        if r == 0:
+            self.chapter("Round by round")
         self.say(f"Round {r + 1}: fit on the other {k - 1} folds, score fold {r + 1}.")
         self.play(*fills, FadeOut(self.roles), FadeIn(new_roles), run_time=0.9)
         self.roles = new_roles
@@ -103,6 +106,7 @@ class KFoldRotation(ThemedScene):
             ticks.add(Line([at(v), AXIS_Y - 0.08, 0], [at(v), AXIS_Y + 0.08, 0], color=c["muted"], stroke_width=3))
             ticks.add(label(f"{v:.2f}", size=TEXT, color="muted").move_to([at(v), AXIS_Y - 0.42, 0]))
         name = label("accuracy", size=TEXT, color="muted").next_to(axis, LEFT, buff=0.3)
+        self.chapter("Mean and spread")
         self.say(f"{self.k} scores, one per fold, from {num(min(scores))} to {num(max(scores))}.")
         self.play(Create(axis), FadeIn(ticks), FadeIn(name), run_time=0.8)
         dots = VGroup(*[Dot([at(s), AXIS_Y, 0], radius=0.11, color=c["validation"]) for s in scores])

@@ -58,6 +58,7 @@ class HybridFindsTheSwing(ThemedScene):
 
     def show_the_measurements(self) -> None:
         panels = self.panels
+        self.chapter("The measurements")
         self.say(f"{len(self.const['t_obs'])} measurements, all in the shaded window. "
                  "The dashed curve is the exact solution.")
         self.play(FadeIn(self.title), *[FadeIn(VGroup(p["window"], p["axes"], p["ticks"], p["name"]))
@@ -82,6 +83,7 @@ class HybridFindsTheSwing(ThemedScene):
         counter = always_redraw(lambda: label(
             f"step {round(float(np.interp(self.progress.get_value(), np.arange(len(steps)), steps))):>5,}",
             size=30, mono=True).to_corner(UR, buff=0.4))
+        self.chapter("Training")
         self.say("Both networks start from random weights and train for the same number of Adam steps.")
         self.play(*[FadeIn(k) for k in curves], FadeIn(counter))
         self.wait(1.0)
@@ -101,6 +103,7 @@ class HybridFindsTheSwing(ThemedScene):
         errs = [float(np.sqrt(np.mean((p["predictions"][-1][outside] - truth[outside]) ** 2))) for p in self.panels]
         verdicts = VGroup(*[label(f"error after the window: {e:.3f}", size=28, color=p["token"])
                             .next_to(p["axes"], DOWN, buff=0.6) for p, e in zip(self.panels, errs)])
+        self.chapter("After the window")
         self.say(f"Root-mean-square error after the window: {errs[0]:.2f} with data only, {errs[1]:.3f} with physics.")
         self.play(FadeIn(verdicts))
         self.wait(4.0)

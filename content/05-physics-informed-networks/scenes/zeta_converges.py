@@ -73,6 +73,7 @@ class ZetaConverges(ThemedScene):
         dots = VGroup(*[Dot(fit_axes.c2p(t, u), radius=0.045, color=c["train"])
                         for t, u in zip(const["t_obs"], const["u_obs"])])
 
+        self.chapter("The measurements")
         self.say(f"{len(const['t_obs'])} measurements over the whole window, and the equation with ζ unknown.")
         self.play(FadeIn(self.title), Create(fit_axes), FadeIn(self.fit_title), FadeIn(dots), Create(exact))
         self.wait(1.5)
@@ -109,6 +110,7 @@ class ZetaConverges(ThemedScene):
         readout = always_redraw(lambda: label(f"ζ = {float(np.interp(self.step_now(), self.steps, self.zeta)):.4f}",
                                               size=30, mono=True, color="model").to_corner(UR, buff=0.4))
         self.add(trace, curve, readout)
+        self.chapter("Learning ζ")
         self.say("Each Adam step moves the network's weights and ζ together.")
         self.play(self.progress.animate.set_value(log_step(self.steps[-1])), run_time=SWEEP_SECONDS,
                   rate_func=linear)
