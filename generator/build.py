@@ -270,7 +270,7 @@ def _site_inputs(options, series, made: dict, commit: tuple[str, str]) -> dict[s
             inputs[f"measures:{slug}/{run}"] = file_digest(measures) if measures.is_file() else ""
     for slug, exported in widgets.items():
         for eid, widget in exported.items():
-            inputs[f"export:{slug}/{eid}"] = widget.data.parent.name
+            inputs[f"export:{slug}/{eid}"] = widget.data_file.parent.name
     for scene, variants in videos.items():
         for theme_name, files in variants.items():
             inputs[f"video:{scene}-{theme_name}"] = Path(files["video"]).parent.name

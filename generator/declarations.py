@@ -36,3 +36,23 @@ def read_declarations(path: Path, names: tuple[str, ...], unit: str, root: Path,
                 raise BuildError(location(path, node.lineno, root), f"{unit}: {node.targets[0].id} must be a literal",
                                  literal_fix) from None
     return tree, values, defined
+
+
+def imported_names(path: Path) -> list[str]:
+    """Every absolute module name a file imports, and `module.name` for each `from module
+    import name` (which may be a submodule). A file that cannot be read or parsed imports
+    nothing here: importing it reports the error with its line."""
+    from generator import sources  # parsed once per build, shared with the keys
+
+    try:
+        tree = sources.parse(path)
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+    return names

@@ -45,15 +45,22 @@ def did_you_mean(name: str, options) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def line_in(exc: BaseException, file: Path | str) -> int | None:
-    """The deepest line of `file` in the exception's traceback: where the author's code failed."""
+def deepest_frame(exc: BaseException, accept) -> tuple[str, int] | None:
+    """(file, line) of the deepest frame in the exception's traceback whose resolved file
+    path `accept(path)` accepts: where the author's code failed."""
     import traceback
 
-    line = None
+    found = None
     for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve() == Path(file).resolve():
-            line = frame.lineno
-    return line
+        if accept(Path(frame.filename).resolve()):
+            found = (frame.filename, frame.lineno)
+    return found
+
+
+def line_in(exc: BaseException, file: Path | str) -> int | None:
+    """The deepest line of `file` in the exception's traceback."""
+    found = deepest_frame(exc, lambda path: path == Path(file).resolve())
+    return found[1] if found else None
 
 
 def relative(path: Path, root: Path) -> str:

@@ -1,4 +1,4 @@
-"""Stage 2, export: turn run records into what each widget embed shows.
+"""Stage 3, export: turn run records into what each widget embed shows.
 
 A widget embed in a lesson (`::: widget NAME key=value ... | caption`) names a widget
 (a folder, see generator/widgets.py) and its arguments. For each embed this stage runs
@@ -47,7 +47,7 @@ EXPORT_TIMEOUT = 600.0
 class ExportedWidget:
     widget: Widget
     embed_id: str
-    data: Path
+    data_file: Path            # the exported JSON (Widget.data is the DATA spec it conforms to)
     figures: dict[str, Path]   # theme -> png
     alt: str
 

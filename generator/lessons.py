@@ -1,4 +1,4 @@
-"""Stage 0, lessons: find the series' lessons and read each one's front matter and embeds.
+"""Stage 1, lessons: find the series' lessons and read each one's front matter and embeds.
 
 Input:  the content folder. Each lesson is `content/NN-slug/lesson.md` (front matter
         between `---` lines, then Markdown) with an optional `experiments.py`; the

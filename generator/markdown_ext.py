@@ -91,7 +91,10 @@ FACT = r"\[\[(?P<run>[\w-]+)\.(?P<fact>\w+)(?::(?P<format>[^\]]+))?\]\]"
 MAX_FORMAT_NUMBER = 100
 
 
-class FactError(ValueError):
+class ProseError(ValueError):
+    """A `[[run.fact]]` or `[@key]` citation in the prose that cannot be filled in; the page
+    stage reports it at its line of lesson.md."""
+
     def __init__(self, token: str, problem: str, fix: str):
         self.token, self.problem, self.fix = token, problem, fix
         super().__init__(problem)
@@ -107,17 +110,17 @@ class InlineFact(InlineProcessor):
     def handleMatch(self, m, data):  # noqa: N802
         value = self.lookup(m["run"], m["fact"])
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            raise FactError(m[0], f"{m['run']}.{m['fact']} is {value!r}, not a number the prose can state",
+            raise ProseError(m[0], f"{m['run']}.{m['fact']} is {value!r}, not a number the prose can state",
                             "change the run so it records a finite value (e.g. raise its step limit), "
                             "or rewrite the sentence without this fact")
         too_big = [n for n in re.findall(r"\d+", m["format"] or "") if int(n) > MAX_FORMAT_NUMBER]
         if too_big:
-            raise FactError(m[0], f"format '{m['format']}' asks for {too_big[0][:20]} characters or digits, "
+            raise ProseError(m[0], f"format '{m['format']}' asks for {too_big[0][:20]} characters or digits, "
                             f"over the limit of {MAX_FORMAT_NUMBER}", "use a format such as .3f or >8,d")
         try:
             text = format(value, m["format"] or "")
         except (TypeError, ValueError):
-            raise FactError(m[0], f"cannot format {m['run']}.{m['fact']} = {value!r} as '{m['format']}'",
+            raise ProseError(m[0], f"cannot format {m['run']}.{m['fact']} = {value!r} as '{m['format']}'",
                             "use a Python format spec such as .3f or ,d") from None
         # A string fact is text, never markup: a run cannot put HTML on the page.
         html = f'<span class="fact" data-fact="{m["run"]}.{m["fact"]}">{escape(text)}</span>'
@@ -186,7 +189,7 @@ class InlineCitation(InlineProcessor):
     """`[@kingma2015]` or `[@kingma2015; @srivastava2014]`: numbered links to the references.
 
     `lookup(key)` returns the reference's number (1-based, its place in the front matter's
-    list) and its text, or raises FactError for a key no reference carries. Each number
+    list) and its text, or raises ProseError for a key no reference carries. Each number
     carries the reference's text in a note that shows on hover and on keyboard focus
     (site.css), so the reader need not jump to the list.
     """
@@ -217,8 +220,8 @@ class BadCitation(InlineProcessor):
     """`[@]`, `[@../x]`, `[@a"><b>]`: a citation whose key is no single word."""
 
     def handleMatch(self, m, data):  # noqa: N802
-        raise FactError(m[0], f"citation {m[0][:60]} is not a reference key",
-                        "write [@key] or [@key1; @key2], each key letters, digits, '-', '_' or ':'")
+        raise ProseError(m[0], f"citation {m[0][:60]} is not a reference key",
+                         "write [@key] or [@key1; @key2], each key letters, digits, '-', '_' or ':'")
 
 
 class CitationExtension(Extension):

@@ -1,4 +1,4 @@
-"""Stage 4, pages: Markdown through Jinja into the static site.
+"""Stage 5, pages: Markdown through Jinja into the static site.
 
 Input:  the Series, the manifest of what earlier stages produced (widget data and
         figures, videos), the site configuration and `templates/`.
@@ -11,15 +11,11 @@ site depends on changed; `build` skips it entirely when nothing did.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import json
 import math
-import os
 import re
 import shutil
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,34 +23,23 @@ from typing import Any
 import jinja2
 import markdown
 import markupsafe
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.util import ClassNotFound
 
-from generator import feeds, fonts, search, theme, thumbnails
+from generator import feeds, fonts, search, theme, thumbnails, webvtt
 from generator.errors import BuildError, did_you_mean, location
 from generator.export import ExportedWidget
 from generator.lessons import Embed, Lesson, PlannedLesson, Series, is_regular_file
+from generator.links import check_local_links, check_reference_urls
+from generator.markdown_ext import (CitationExtension, EmbedExtension, FactExtension, MathError, MathExtension,
+                                    ProseError, footnotes_to_sidenotes, heading_text_to_id)
 from generator.safety import artifact_problem, inside
-from generator.sanitize import SanitizeExtension, UnsafeHTML, elements
+from generator.sanitize import SanitizeExtension, UnsafeHTML
+from generator.snippets import highlight_code, list_regions, read_region
+from generator.styles import THEME_BOOT_SCRIPT, csp, minify_css, script_hash, stylesheet
 from generator.training import artifacts_folder, measures_file
-from generator.markdown_ext import (CitationExtension, EmbedExtension, FactError, FactExtension, MathError,
-                                    MathExtension, footnotes_to_sidenotes, heading_text_to_id)
 
 WORDS_PER_MINUTE = 200
 # A page larger than this is a mistake (a runaway format or embed), not a lesson.
 MAX_PAGE_BYTES = 20 * 1024 * 1024
-REGION_START = re.compile(r"#\s*\[start:(?P<name>[\w-]+)\]")
-REGION_END = re.compile(r"#\s*\[end:(?P<name>[\w-]+)\]")
-
-# The head script that sets the theme before first paint. Its hash goes into the page's
-# Content-Security-Policy, which otherwise allows scripts from the site itself only.
-THEME_BOOT_SCRIPT = (
-    "(function(){var t;try{t=localStorage.getItem('theme')}catch(e){}"
-    "if(t!=='light'&&t!=='dark'){t=matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'}"
-    "document.documentElement.dataset.theme=t})();"
-)
 
 
 @dataclass(frozen=True)
@@ -83,145 +68,6 @@ class LessonAssets:
     widgets: dict[str, ExportedWidget] = field(default_factory=dict)
     videos: dict[str, dict[str, dict[str, Path]]] = field(default_factory=dict)  # scene -> theme -> kind -> path
     records: dict[str, Path] = field(default_factory=dict)
-
-
-def csp(script_hashes: list[str], style_hashes: list[str] = ()) -> str:
-    # 'wasm-unsafe-eval' lets the search page compile Pagefind's WebAssembly index reader
-    # (pagefind/, served from the site itself); it allows no JavaScript eval().
-    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *[f"'sha256-{h}'" for h in script_hashes]])
-    # The one stylesheet is inlined in every page (no render-blocking request); its hash lets it in.
-    styles = " ".join(["'self'", *[f"'sha256-{h}'" for h in style_hashes]])
-    return (f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
-            "media-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-            "form-action 'none'")
-
-
-def script_hash(source: str) -> str:
-    return base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
-
-
-# --------------------------------------------------------------------------- code snippets
-def read_region(path: Path, region: str | None) -> str:
-    """A file's text, or only the lines between `# [start:NAME]` and `# [end:NAME]`."""
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    if region is None:
-        kept = [line for line in lines if not (REGION_START.search(line) or REGION_END.search(line))]
-        return "\n".join(kept).strip("\n") + "\n"
-    start = next((i for i, line in enumerate(lines) if (m := REGION_START.search(line)) and m["name"] == region), None)
-    end = next((i for i, line in enumerate(lines) if (m := REGION_END.search(line)) and m["name"] == region), None)
-    if start is None or end is None or end < start:
-        raise KeyError(region)
-    body = [line for line in lines[start + 1:end] if not (REGION_START.search(line) or REGION_END.search(line))]
-    return textwrap.dedent("\n".join(body)).strip("\n") + "\n"
-
-
-def list_regions(path: Path) -> list[str]:
-    return [m["name"] for m in REGION_START.finditer(path.read_text(encoding="utf-8"))]
-
-
-# The usual suffixes by name: finding a lexer by file name matches every lexer's patterns
-# (about half a second, a prose edit's largest cost).
-LEXER_BY_SUFFIX = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".css": "css", ".html": "html",
-                   ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".sh": "bash", ".md": "markdown",
-                   ".toml": "toml", ".txt": "text"}
-
-
-def highlight_code(code: str, filename: str | None = None, language: str | None = None) -> str:
-    suffix = Path(filename or "x.txt").suffix.lower()
-    language = language or LEXER_BY_SUFFIX.get(suffix)
-    try:
-        lexer = get_lexer_by_name(language) if language else get_lexer_for_filename(filename or "x.txt")
-    except ClassNotFound:
-        lexer = get_lexer_by_name("text")
-    block = highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
-    # The spaces that line trailing comments up in a column: phones drop them (site.css), so a
-    # wrapped line keeps its comment next to the code instead of a screen-width gap away.
-    block = re.sub(r'(?<=\S)( {2,})(?=<span class="c1?">)', r'<span class="code-gap">\1</span>', block)
-    # Long lines scroll sideways; a focusable <pre> lets keyboard users scroll it too (WCAG 2.1.1).
-    return block.replace("<pre>", '<pre tabindex="0">', 1)
-
-
-def code_css() -> str:
-    """Pygments token rules, written once: each colour is a custom property set per theme.
-
-    Only token rules are kept: the block's background and layout come from site.css, so
-    code sits on the palette's own code background. The properties are defined by
-    theme_css(), so code follows the page theme with the rest of the palette.
-    """
-    rules = _code_rules()
-    pairs = _code_color_pairs(rules)
-    by_declaration: dict[str, list[str]] = {}
-    for cls, themes in rules.items():
-        light, dark = themes.get("light", {}), themes.get("dark", {})
-        decls = []
-        if light.get("color") or dark.get("color"):
-            decls.append(f"color: var({pairs[(light.get('color'), dark.get('color'))]})")
-        for prop in ("font-style", "font-weight"):
-            if light.get(prop) and light.get(prop) == dark.get(prop):
-                decls.append(f"{prop}: {light[prop]}")
-        if decls:
-            by_declaration.setdefault("; ".join(decls), []).append(f".highlight .{cls}")
-    return "\n".join(f"{', '.join(selectors)} {{ {decl} }}" for decl, selectors in by_declaration.items()) + "\n"
-
-
-def _code_rules() -> dict[str, dict[str, dict[str, str]]]:
-    """token class -> theme -> {property: value}, from each theme's Pygments style."""
-    rules: dict[str, dict[str, dict[str, str]]] = {}
-    for name in theme.THEMES:
-        formatter = HtmlFormatter(style=theme.CODE_STYLES[name], cssclass="highlight")
-        for m in re.finditer(r"^\.highlight \.([\w-]+) \{ (.*?) \}", formatter.get_style_defs(".highlight"), re.M):
-            props = dict(tuple(part.split(":", 1)) for part in m[2].split(";") if ":" in part)
-            props = {k.strip(): v.strip() for k, v in props.items() if k.strip() != "background-color"}
-            rules.setdefault(m[1], {})[name] = props
-    return rules
-
-
-def _code_color_pairs(rules) -> dict[tuple[str | None, str | None], str]:
-    """Each distinct (light colour, dark colour) of the code styles -> a property name."""
-    pairs: dict[tuple[str | None, str | None], str] = {}
-    for themes in rules.values():
-        pair = (themes.get("light", {}).get("color"), themes.get("dark", {}).get("color"))
-        if any(pair) and pair not in pairs:
-            pairs[pair] = f"--code-{len(pairs) + 1}"
-    return pairs
-
-
-def _code_variables(theme_name: str) -> str:
-    index = 0 if theme_name == "light" else 1
-    return " ".join(f"{prop}: {pair[index] or 'var(--text)'};" for pair, prop in _code_color_pairs(_code_rules()).items())
-
-
-def theme_css() -> str:
-    """The palette (and code colours) as custom properties: light by default, dark when the
-    system asks for it and no choice was made (no data-theme: JavaScript off), or when chosen."""
-    light = f"{theme.css_variables('light')} {_code_variables('light')}"
-    dark = f"{theme.css_variables('dark')} {_code_variables('dark')}"
-    return (f":root {{ color-scheme: light; {light} }}\n"
-            f"@media (prefers-color-scheme: dark) {{ :root:not([data-theme=\"light\"]) {{ color-scheme: dark; {dark} }} }}\n"
-            f':root[data-theme="dark"] {{ color-scheme: dark; {dark} }}\n'
-            f"@media print {{ :root, :root[data-theme] {{ color-scheme: light; {light} }} }}\n")
-
-
-def stylesheet(templates: Path) -> str:
-    """The site's one stylesheet: palette, code colours, layout, and the print rules.
-
-    Pages carry it inline (about 4 KB gzipped), so the first paint waits for no second
-    request; comments and runs of blank space are dropped (the sources in
-    templates/static/css/ keep them).
-    """
-    css_dir = templates / "static" / "css"
-    parts = [theme_css(), code_css(), (css_dir / "site.css").read_text(encoding="utf-8")]
-    if (css_dir / "print.css").is_file():
-        parts.append("@media print {\n" + (css_dir / "print.css").read_text(encoding="utf-8") + "\n}")
-    return minify_css("\n".join(parts))
-
-
-def minify_css(css: str) -> str:
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    css = re.sub(r"\s+", " ", css)
-    css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
-    return css.replace(";}", "}").strip() + "\n"
 
 
 def breakable_url(url: str) -> markupsafe.Markup:
@@ -289,7 +135,7 @@ class PageRenderer:
         except MathError as exc:
             line = _unclosed_block_line(lesson) if exc.token == "$$" else _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), str(exc), "fix the TeX") from None
-        except (FactError, UnsafeHTML) as exc:
+        except (ProseError, UnsafeHTML) as exc:
             line = _line_containing(lesson.source, exc.token)
             raise BuildError(location(lesson.source, line, self.root), exc.problem, exc.fix) from None
         self.check_every_reference_cited(lesson)
@@ -304,7 +150,7 @@ class PageRenderer:
         keys = [ref.get("key") for ref in references]
         if key not in keys:
             known = ", ".join(k for k in keys if k) or "none"
-            raise FactError(f"@{key}", f"citation [@{key}] names no reference",
+            raise ProseError(f"@{key}", f"citation [@{key}] names no reference",
                             f"give a reference 'key: {key}' in the front matter, or use one of: {known}")
         self.cited.setdefault(lesson.slug, set()).add(key)
         return keys.index(key) + 1, str(references[keys.index(key)].get("text", ""))
@@ -335,7 +181,7 @@ class PageRenderer:
         token = f"[[{run}.{name}"
         if run not in assets.records:
             known = ", ".join(sorted(assets.records)) or "none"
-            raise FactError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
+            raise ProseError(token, f"[[{run}.{name}]] names run '{run}', which experiments.py does not declare"
                             f"{did_you_mean(run, assets.records)}",
                             f"declared runs: {known}")
         key = f"{lesson.slug}/{run}"
@@ -346,9 +192,9 @@ class PageRenderer:
                                 **(json.loads(measures.read_text()) if measures.is_file() else {})}
         facts = self._facts[key]
         if name not in facts:
-            raise FactError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
-                            f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...) or "
-                            "rec.measure(...)")
+            raise ProseError(token, f"run '{run}' recorded no fact '{name}'{did_you_mean(name, facts)}",
+                             f"its facts: {', '.join(sorted(facts)) or 'none'}; add it with rec.fact(...) or "
+                             "rec.measure(...)")
         return facts[name]
 
     def _highlight_fences(self, body: str) -> str:
@@ -380,11 +226,11 @@ class PageRenderer:
             variants = assets.videos[embed.name]  # build.render_videos checked the embed
             urls = {t: {kind: f"../video/{Path(p).name}" for kind, p in variants[t].items()} for t in theme.THEMES}
             # Cue texts are the same in both themes: the light files give the chapters and transcript.
-            chapters = read_cues(variants["light"]["chapters"]) if "chapters" in variants["light"] else []
+            chapters = webvtt.read(variants["light"]["chapters"]) if "chapters" in variants["light"] else []
             return self.env.get_template("partials/video.html").render(
                 scene=embed.name, caption=embed.caption, light=urls["light"], dark=urls["dark"],
                 title=embed.caption or embed.name, chapters=chapters if len(chapters) > 1 else [],
-                transcript=[text for _, _, text in read_cues(variants["light"]["captions"])])
+                transcript=[text for _, _, text in webvtt.read(variants["light"]["captions"])])
         if embed.kind == "code":
             return self.code_embed(lesson, embed)
         raise BuildError(where, f"unknown embed kind '{embed.kind}'", "use widget, video or code")
@@ -501,18 +347,6 @@ def prose_only_for_search(body: str) -> str:
     return re.sub(r'<div class="math-display"', '<div class="math-display" data-pagefind-ignore', body)
 
 
-def read_cues(path: Path) -> list[tuple[float, float, str]]:
-    """(start s, end s, text) of each cue of a WebVTT file written by the render stage."""
-    cues = []
-    for block in Path(path).read_text(encoding="utf-8").split("\n\n"):
-        m = re.search(r"(\d+):(\d\d):(\d\d\.\d+) --> (\d+):(\d\d):(\d\d\.\d+)\n(.+)", block, re.S)
-        if m:
-            start = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
-            end = int(m[4]) * 3600 + int(m[5]) * 60 + float(m[6])
-            cues.append((start, end, html.unescape(" ".join(m[7].split()))))  # the page escapes it again
-    return cues
-
-
 def clock(seconds: float) -> str:
     """0:07, 1:02: a chapter's start as a reader reads it."""
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
@@ -573,7 +407,7 @@ def write_site(out: Path, series: Series, assets: dict[str, LessonAssets], confi
     renderer.env.tests["planned"] = is_planned
     static_out = out / "static"
     shutil.copytree(templates / "static", static_out)
-    shutil.rmtree(static_out / "css")  # inlined into every page (PageRenderer.inline_css)
+    shutil.rmtree(static_out / "css")  # inlined into every page (stylesheet())
     (out / ".nojekyll").write_text("")
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
@@ -610,7 +444,7 @@ def write_lesson(out: Path, renderer: PageRenderer, lesson: Lesson, lesson_asset
             if path is not None:
                 copy(path, target / path.name)
     for exported in lesson_assets.widgets.values():
-        copy(exported.data, folder / "data" / f"{exported.embed_id}.json")
+        copy(exported.data_file, folder / "data" / f"{exported.embed_id}.json")
         for name, figure in exported.figures.items():
             copy(figure, folder / "data" / f"{exported.embed_id}-{name}.png")
     for run_name, record in lesson_assets.records.items():  # files runs saved, e.g. weights
@@ -647,58 +481,6 @@ def write_one_lesson(out: Path, series: Series, lesson: Lesson, assets: dict[str
     search.write_index(out)
     check_local_links(lesson, renderer.bodies[lesson.slug], out, config.base_path, root)
     check_reference_urls(lesson, out, config.base_path, root)
-
-
-
-
-def check_local_links(lesson: Lesson, body: str, site: Path, base_path: str, root: Path) -> None:
-    """Every relative link and image of a lesson body must name a file the site contains.
-
-    `site` is the finished staging folder; the page is `site/<slug>/index.html`. A broken
-    one is reported at the lesson.md line where its URL is written.
-    """
-    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
-    # href= and src= of the elements (parsed, so text that merely reads "src=x" is not a link).
-    urls = [value for _, attrs in elements(body) for name, value in attrs if name in ("href", "src")]
-    for raw in dict.fromkeys(urls):
-        if missing_site_file(raw, site, lesson.slug, base_path):
-            line = next((i for i, text in enumerate(lines, 1) if i >= lesson.body_line and raw in text), None)
-            raise BuildError(location(lesson.source, line, root),
-                             f"'{raw}' points to no file of the built site",
-                             f"fix the path; it is relative to the page {lesson.slug}/index.html, and only "
-                             "lesson pages, their widget data, videos and static/ are published")
-
-
-def check_reference_urls(lesson: Lesson, site: Path, base_path: str, root: Path) -> None:
-    """A reference's url, when it is a path of this site, must name a file the site contains."""
-    lines = lesson.source.read_text(encoding="utf-8-sig").split("\n")
-    for ref in lesson.meta.get("references", []):
-        url = str(ref.get("url") or "")
-        if url and missing_site_file(url, site, lesson.slug, base_path):
-            line = next((i for i, text in enumerate(lines[:lesson.body_line], 1) if url in text), None)
-            raise BuildError(location(lesson.source, line, root),
-                             f"reference url '{url}' points to no file of the built site",
-                             "give a full https:// address, or a path of the site relative to the lesson page")
-
-
-def missing_site_file(raw: str, site: Path, slug: str, base_path: str) -> bool:
-    """True if the URL, read from page `<slug>/index.html`, is a path of this site naming no file of it."""
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(raw)
-    if parts.scheme or parts.netloc or not parts.path:
-        return False  # another site, mailto:, data:, or an anchor on this page
-    path = unquote(parts.path)
-    if path.startswith("/"):  # absolute: only meaningful under the site's base path
-        target = site / path[len(base_path):] if path.startswith(base_path) else None
-    else:
-        target = site / slug / path
-    if target is not None:
-        target = Path(os.path.normpath(target))
-        if target.is_dir():
-            target = target / "index.html"
-    return (target is None or site.resolve() not in [target.resolve(), *target.resolve().parents]
-            or not target.is_file())
 
 
 def _replace(source: Path, target: Path) -> None:

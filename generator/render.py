@@ -1,4 +1,4 @@
-"""Stage 3, render: every Manim scene, once per theme, as a web-ready video.
+"""Stage 4, render: every Manim scene, once per theme, as a web-ready video.
 
 A scene is one file: shared ones in `scenes/<name>.py`, a lesson's own in
 `content/NN-slug/scenes/<name>.py` (found with no registration; for that lesson it wins
@@ -39,9 +39,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import webvtt
 from generator.cache import Cache, file_digest, text_digest
 from generator.declarations import read_declarations
-from generator.errors import BuildError, did_you_mean, line_in, location, relative
+from generator.errors import BuildError, deepest_frame, did_you_mean, line_in, location, relative
 from generator.safety import FOLDER_NAME
 from generator.theme import THEMES, manim_colors
 from generator.sources import installed_version, local_imports, tree_digest
@@ -106,11 +107,24 @@ def scene_names(lesson_folder: Path | None, scenes_dir: Path) -> list[str]:
 
 
 def scene_files(scenes_dir: Path) -> list[Path]:
-    """Every scene file, sorted: *.py except helpers and files starting with '_'."""
+    """Every scene file, sorted: the *.py files that declare SCENE. Any other module there
+    (common.py, a plotting helper, a file starting with '_') is a helper scenes import."""
     if not scenes_dir.is_dir():
         return []
     return sorted(p for p in scenes_dir.glob("*.py")
-                  if not p.name.startswith("_") and p.name not in HELPER_MODULES)
+                  if not p.name.startswith("_") and p.name not in HELPER_MODULES and declares_scene(p))
+
+
+def declares_scene(path: Path) -> bool:
+    """True if the file assigns SCENE at its top level (or cannot be parsed: then reading it
+    as a scene reports the syntax error with its line)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return True
+    targets = [t for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    return any(isinstance(t, ast.Name) and t.id == "SCENE" for t in targets)
 
 
 def read_scene(path: Path, root: Path, lesson: str | None = None) -> SceneSource:
@@ -317,23 +331,13 @@ def _render_job(job: dict) -> dict:
         path = Path(job["path"])
         line = line_in(exc, path)
         detail = f"{type(exc).__name__}: {exc}"
-        helper = _deepest_frame_in(exc, path.parent)
+        helper = deepest_frame(exc, lambda p: p.parent == path.parent.resolve())
         if helper and Path(helper[0]).resolve() != path.resolve():
             detail += f" (in {Path(helper[0]).name}:{helper[1]})"
         where = location(path, line, Path(job["root"]))
         return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
                           "fix the scene and rebuild")}
     return {"seconds": time.perf_counter() - started}
-
-
-def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | None:
-    import traceback
-
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve().parent == folder.resolve():
-            found = (frame.filename, frame.lineno)
-    return found
 
 
 def _render_one(job: dict) -> None:
@@ -392,8 +396,8 @@ def _render_one(job: dict) -> None:
         files = output_files(out, job["scene"], job["theme"])
         encode_mp4(movie, files["video"], settings)
         write_poster(last_frame, files["poster"])
-        files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
-        files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
+        files["captions"].write_text(webvtt.write(cues, duration), encoding="utf-8")
+        files["chapters"].write_text(webvtt.write(chapters, duration), encoding="utf-8")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -417,31 +421,6 @@ def write_poster(frame, target: Path) -> None:
     from PIL import Image
 
     Image.fromarray(frame).convert("RGB").save(target, "WEBP", lossless=True, method=6)
-
-
-def webvtt(cues: list[tuple[float, str]], duration: float) -> str:
-    """WebVTT text: each cue lasts until the next one starts, the last until the end."""
-    lines = ["WEBVTT", ""]
-    for i, (start, text) in enumerate(cues):
-        end = cues[i + 1][0] if i + 1 < len(cues) else duration
-        if end <= start:
-            continue
-        lines += [str(i + 1), f"{_timestamp(start)} --> {_timestamp(end)}", cue_text(text), ""]
-    return "\n".join(lines)
-
-
-def cue_text(text: str) -> str:
-    """A cue's text as WebVTT reads it: one line (a blank line would end the cue, a newline
-    split a chapter title), and &, < and > escaped (WebVTT has tags, like <c> and <v>)."""
-    text = " ".join(str(text).split())
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _timestamp(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 # --------------------------------------------------------------------------- inspecting outputs

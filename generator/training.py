@@ -1,4 +1,4 @@
-"""Stage 1, training: run every experiment a lesson declares and record what happened.
+"""Stage 2, training: run every experiment a lesson declares and record what happened.
 
 What a run may do is the authoring API (generator/authoring.py); this module finds the
 runs of a lesson, decides which are stale and executes those in worker processes.

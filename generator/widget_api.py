@@ -19,15 +19,6 @@ def sig(value: float, digits: int = 6) -> float:
     return float(f"{value:.{digits}g}") + 0.0
 
 
-def thin(steps: list[int], *columns: list[Any], limit: int) -> tuple[list[Any], ...]:
-    """At most about `limit` evenly spaced rows (always the first and the last)."""
-    stride = max(1, math.ceil(len(steps) / limit))
-    keep = list(range(0, len(steps), stride))
-    if keep[-1] != len(steps) - 1:
-        keep.append(len(steps) - 1)
-    return tuple([col[i] for i in keep] for col in (steps, *columns))
-
-
 def thin_log(steps: list[int], *columns: list[Any], per_decade: int) -> tuple[list[Any], ...]:
     """Rows spread evenly on a log(step + 1) axis: every step early on, then at most
     `per_decade` per decade, always with the last. For charts with a log epoch axis."""

@@ -2,7 +2,7 @@
 
 A widget is one folder (see docs and the widget contract):
     widget.py    ARGS, DATA, export(records, args), describe(data), figure(data, palette)
-    widget.js    the in-page part, an ES module mounted by templates/static/js/widget.js
+    widget.js    the in-page part, an ES module mounted by templates/static/js/mount.js
     widget.css   optional styles, linked only on pages that use the widget
 Built-in widgets live in templates/widgets/<name>/; a lesson's own in
 content/NN-slug/widgets/<name>/, which for that lesson wins over a built-in of the same
@@ -21,12 +21,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from generator import sources
-from generator.declarations import read_declarations
+from generator.declarations import imported_names, read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location
 from generator.safety import FOLDER_NAME
+from generator.widget_api import split_runs
 
-WIDGET_FILES = ("widget.py", "widget.js", "widget.css")
 ARG_TYPES = {
     "run": "one run name declared by the lesson's experiments.py",
     "runs": "comma-separated run names",
@@ -44,7 +43,7 @@ class Widget:
     folder: Path
     doc: str                     # the first line of widget.py's docstring
     args: dict[str, dict[str, Any]]
-    data: dict[str, Any]
+    data: dict[str, Any]         # the DATA spec: the fields of the JSON export() returns
     lesson: str | None = None    # the lesson slug for a lesson-local widget
     reads: str = ""              # the docstring's "Reads:" paragraph: record fields it reads
     _module: list[ModuleType] = field(default_factory=list, compare=False, repr=False)
@@ -88,7 +87,7 @@ class Widget:
         found: list[Path] = []
         todo = [self.source]
         while todo:
-            for name in _imported_modules(todo.pop()):
+            for name in imported_names(todo.pop()):
                 parts = name.split(".")
                 if parts[0] != "generator" or len(parts) < 2:
                     continue
@@ -99,11 +98,6 @@ class Widget:
         return sorted(found)
 
 
-def split_runs(value: str) -> list[str]:
-    return [n.strip() for n in value.split(",") if n.strip()]
-
-
-# --------------------------------------------------------------------------- finding widgets
 def builtin_folder(root: Path) -> Path:
     return root / "templates" / "widgets"
 
@@ -197,21 +191,6 @@ def _check_data_spec(spec: Any, name: str, where: str, path: str) -> None:
 
 def _scalar_of(type_string: str) -> str:
     return type_string.rstrip("?").replace("[]", "")
-
-
-def _imported_modules(path: Path) -> list[str]:
-    try:
-        tree = sources.parse(path)
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return []
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-            names += [f"{node.module}.{a.name}" for a in node.names]
-    return names
 
 
 def _import(widget: Widget) -> ModuleType:

@@ -25,6 +25,7 @@ page lists, so a reader can jump to it.
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import lru_cache
 
@@ -165,3 +166,17 @@ def bracketed(rows: list[list[str]], size: float = 24, color: str = "text", col_
     right_bracket = VMobject(**stroke).set_points_as_corners(
         [[right - tick, top, 0], [right, top, 0], [right, bottom, 0], [right - tick, bottom, 0]])
     return VGroup(entries, left_bracket, right_bracket)
+
+
+# --------------------------------------------------------------------------- numbers and axes
+def num(value: float, digits: int = 3) -> str:
+    """A number as printed on screen: `digits` decimals and a real minus sign (never "−0.000")."""
+    text = f"{value:.{digits}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return text.replace("-", "−")
+
+
+def log_step(step: float) -> float:
+    """x of a log(step + 1) axis: step 0 sits at 0, steps 1, 10, 100 at 0.30, 1.04, 2.00."""
+    return math.log10(step + 1)

@@ -11,7 +11,7 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UL, UP, Arrow, Axes, Create, DashedLine, Dot, FadeIn, FadeOut, Line,
                    ValueTracker, VGroup, VMobject, always_redraw, linear, smooth)
 
-from common import ThemedScene, label, load_record
+from common import ThemedScene, label, load_record, num
 
 SCENE = "GradientDescent"
 RECORDS = ["01-why-the-weights-move/lr_good", "01-why-the-weights-move/lr_oscillate"]
@@ -30,112 +30,116 @@ FAST_FORWARD_SECONDS = 2.5
 TANGENT_LENGTH = 1.7
 
 
-def num(v: float, digits: int = 3) -> str:
-    """A number as printed on screen, with a real minus sign."""
-    text = f"{v:.{digits}f}"
-    if float(text) == 0:  # no "−0.000" for a tiny negative gradient
-        text = text.lstrip("-")
-    return text.replace("-", "−")
-
-
 def rate(v: float) -> str:
     return f"{v:g}"
 
 
 class GradientDescent(ThemedScene):
     def construct(self) -> None:
-        c = self.c
-        runs = []
+        self.read_runs()
+        self.build_axes()
+        self.show_the_parabola()
+        self.replay_each_run()
+        self.compare_the_rates()
+
+    def read_runs(self) -> None:
+        self.runs = []
         for spec in RUNS:
             rec = load_record(spec["id"])
             s = rec["series"]
-            runs.append({**spec, "const": rec["constants"], "facts": rec["facts"], "step": [int(v) for v in s["step"]],
-                         "w": np.array(s["w"]), "loss": np.array(s["loss"]), "grad": np.array(s["grad"])})
+            self.runs.append({**spec, "const": rec["constants"], "facts": rec["facts"],
+                              "step": [int(v) for v in s["step"]],
+                              "w": np.array(s["w"]), "loss": np.array(s["loss"]), "grad": np.array(s["grad"])})
         # The sweep varies only the rate: both records hold the same parabola.
-        const = runs[0]["const"]
-        c2, c1, c0, w_star = const["c2"], const["c1"], const["c0"], const["w_star"]
+        self.const = self.runs[0]["const"]
 
-        def loss_at(w: float) -> float:
-            return c2 * w * w + c1 * w + c0
+    def loss_at(self, w: float) -> float:
+        c2, c1, c0 = self.const["c2"], self.const["c1"], self.const["c0"]
+        return c2 * w * w + c1 * w + c0
 
-        # ---------------------------------------------------------------- axes sized to the runs
-        all_w = np.concatenate([r["w"] for r in runs])
-        all_loss = np.concatenate([r["loss"] for r in runs])
-        w_lo, w_hi = math.floor(all_w.min() - 0.3), math.ceil(all_w.max() + 0.3)
-        l_hi = math.ceil(all_loss.max() * 1.12)
+    def point(self, w: float, loss: float):
+        return self.axes.c2p(w - self.w_lo, loss)
+
+    # ---------------------------------------------------------------- axes sized to the runs
+    def build_axes(self) -> None:
+        c, point = self.c, self.point
+        all_w = np.concatenate([r["w"] for r in self.runs])
+        all_loss = np.concatenate([r["loss"] for r in self.runs])
+        w_lo, w_hi = self.w_lo, self.w_hi = math.floor(all_w.min() - 0.3), math.ceil(all_w.max() + 0.3)
+        l_hi = self.l_hi = math.ceil(all_loss.max() * 1.12)
         l_tick = 2 if l_hi <= 12 else 5
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
         # x is w − w_lo so the L axis stands at the left edge, not through w = 0.
         # Above the caption band (y < −2.4 stays empty while captions show).
-        axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=6.4, y_length=4.2,
-                    axis_config=axis_style, x_axis_config={"include_ticks": False},
-                    y_axis_config={"include_ticks": False}).move_to([-3.3, 0.3, 0])
-
-        def point(w: float, loss: float):
-            return axes.c2p(w - w_lo, loss)
-
-        ticks = VGroup()
+        self.axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=6.4, y_length=4.2,
+                         axis_config=axis_style, x_axis_config={"include_ticks": False},
+                         y_axis_config={"include_ticks": False}).move_to([-3.3, 0.3, 0])
+        self.ticks = VGroup()
         for w in range(w_lo, w_hi + 1):
             mark = point(w, 0)
-            ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
-            ticks.add(label(str(w).replace("-", "−"), size=24, color="muted").next_to(mark, DOWN, buff=0.14))
+            self.ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
+            self.ticks.add(label(str(w).replace("-", "−"), size=24, color="muted").next_to(mark, DOWN, buff=0.14))
         for loss in range(0, l_hi + 1, l_tick):
             mark = point(w_lo, loss)
-            ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
-            ticks.add(label(str(loss), size=24, color="muted").next_to(mark, LEFT, buff=0.14))
-        w_name = label("w", size=24, color="muted").next_to(axes.x_axis.get_right(), RIGHT, buff=0.2)
-        l_name = label("loss L(w)", size=24, color="muted").next_to(axes.y_axis.get_top(), UP, buff=0.15) \
-            .align_to(axes.y_axis, LEFT)
+            self.ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
+            self.ticks.add(label(str(loss), size=24, color="muted").next_to(mark, LEFT, buff=0.14))
+        self.w_name = label("w", size=24, color="muted").next_to(self.axes.x_axis.get_right(), RIGHT, buff=0.2)
+        self.l_name = label("loss L(w)", size=24, color="muted").next_to(self.axes.y_axis.get_top(), UP, buff=0.15) \
+            .align_to(self.axes.y_axis, LEFT)
 
+    def show_the_parabola(self) -> None:
+        c, point, l_hi, w_star = self.c, self.point, self.l_hi, self.const["w_star"]
         # The parabola over the view, clipped where it leaves the top of the axes.
-        ws = np.linspace(w_lo, w_hi, 240)
-        ws = ws[[loss_at(w) <= l_hi for w in ws]]
+        ws = np.linspace(self.w_lo, self.w_hi, 240)
+        ws = ws[[self.loss_at(w) <= l_hi for w in ws]]
         curve = VMobject(stroke_color=c["accent"], stroke_width=4.5).set_points_smoothly(
-            [point(w, loss_at(w)) for w in ws])
+            [point(w, self.loss_at(w)) for w in ws])
         bottom = DashedLine(point(w_star, 0), point(w_star, l_hi * 0.55), color=c["muted"], stroke_width=2,
                             dash_length=0.1)
         bottom_text = label(f"lowest loss\nat w* = {num(w_star, 2)}", size=24, color="muted") \
             .next_to(bottom.get_top(), UP, buff=0.1)
-
         title = label("Gradient descent on the loss parabola", size=30).to_corner(UL, buff=0.4)
 
-        # ---------------------------------------------------------------- the readout panel
-        panel_left = axes.get_right()[0] + 0.7
-        rule = label("each step: w ← w − lr × dL/dw", size=24, color="muted")
-        rule.move_to([panel_left, 2.75, 0], aligned_edge=LEFT)
+        # The readout panel, right of the axes.
+        self.panel_left = self.axes.get_right()[0] + 0.7
+        self.rule = label("each step: w ← w − lr × dL/dw", size=24, color="muted")
+        self.rule.move_to([self.panel_left, 2.75, 0], aligned_edge=LEFT)
 
         self.chapter("The loss as a function of w")
-        self.say(f"With b fixed at {num(const['b'], 2)}, the loss as a function of the weight w is a parabola.")
-        self.play(FadeIn(title), Create(axes), FadeIn(ticks), FadeIn(w_name), FadeIn(l_name))
+        self.say(f"With b fixed at {num(self.const['b'], 2)}, the loss as a function of the weight w is a parabola.")
+        self.play(FadeIn(title), Create(self.axes), FadeIn(self.ticks), FadeIn(self.w_name), FadeIn(self.l_name))
         self.play(Create(curve), run_time=1.5)
         self.play(Create(bottom), FadeIn(bottom_text))
         self.wait(1.0)
 
+    def replay_each_run(self) -> None:
         legend = VGroup()
-        for index, run in enumerate(runs):
+        for index, run in enumerate(self.runs):
             if index > 0:
                 # The earlier run's readout makes way; its path stays, dimmed, for comparison.
-                self.play(FadeOut(readout), path.animate.fade(0.3), run_time=0.6)
+                self.play(FadeOut(self.readout), path.animate.fade(0.3), run_time=0.6)
             self.chapter(f"Learning rate {rate(run['const']['lr'])}")
-            readout, path = self.replay(run, point, loss_at, panel_left, rule if index == 0 else None)
-            entry = VGroup(Dot(radius=0.08, color=c[run["token"]]),
+            self.readout, path = self.replay(run, self.point, self.loss_at, self.panel_left,
+                                             self.rule if index == 0 else None)
+            entry = VGroup(Dot(radius=0.08, color=self.c[run["token"]]),
                            label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=24,
                                  color=run["token"])).arrange(RIGHT, buff=0.15)
             legend.add(entry)
-            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([panel_left, -0.75, 0], aligned_edge=UL)
+            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([self.panel_left, -0.75, 0], aligned_edge=UL)
             self.play(FadeIn(entry), run_time=0.6)
 
-        # Closing comparison, read from the records: the same settle count the lesson's
-        # prose states (first step from which w stays within the tolerance of w*).
-        tolerance = runs[0]["facts"]["settle_tolerance"]
+    def compare_the_rates(self) -> None:
+        """Closing comparison, read from the records: the same settle count the lesson's
+        prose states (first step from which w stays within the tolerance of w*)."""
+        tolerance = self.runs[0]["facts"]["settle_tolerance"]
         lines = [f"settled within {tolerance:g} of w* after:"]
-        lines += [f"  lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in runs]
+        lines += [f"  lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in self.runs]
         summary = label("\n".join(lines), size=24, color="text", line_spacing=0.8)
-        summary.move_to([panel_left, 2.05, 0], aligned_edge=UL)
+        summary.move_to([self.panel_left, 2.05, 0], aligned_edge=UL)
         self.chapter("Comparing the rates")
         self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: "
                  + ", ".join(line.strip() for line in lines[1:]) + ".")
-        self.play(FadeOut(readout), FadeIn(summary))
+        self.play(FadeOut(self.readout), FadeIn(summary))
         self.wait(3.0)
 
     def replay(self, run: dict, point, loss_at, panel_left: float, rule) -> tuple[VGroup, VGroup]:

@@ -20,6 +20,23 @@ def fixture_project(destination: Path) -> Path:
     return destination
 
 
+def with_tests(project: Path, destination: Path) -> Path:
+    """A copy of `project` that can run pytest on its own: the generator, tests/ (its
+    plugin and common checks) and pyproject.toml beside its content, and its build cache
+    as the test build's, so the session build there retrains and re-renders nothing."""
+    shutil.copytree(project, destination, symlinks=True, ignore=shutil.ignore_patterns("site", ".staging-*"))
+    skip = shutil.ignore_patterns("__pycache__", "fixtures", "golden")
+    for name in ("generator", "tests"):
+        shutil.rmtree(destination / name, ignore_errors=True)
+        shutil.copytree(ROOT / name, destination / name, ignore=skip)
+    shutil.copy(ROOT / "pyproject.toml", destination)
+    (destination / "node_modules").symlink_to(ROOT / "node_modules")
+    if (project / "build" / "cache").is_dir():
+        (destination / "build" / "test").mkdir(parents=True, exist_ok=True)
+        (destination / "build" / "cache").rename(destination / "build" / "test" / "cache")
+    return destination
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under `folder` (following the site link)."""
     folder = folder.resolve()

@@ -6,7 +6,7 @@ the light and dark theme.
     lighthouse_scores(Path("build/site"))
     # {"index": {"mobile": {"light": {"performance": 1.0, "accessibility": 1.0, ...,
     #                                 "rendered_dark": False}, "dark": {...}}, "desktop": {...}},
-    #  "01-why-the-weights-move": {...}}
+    #  "NN-slug": {...}}  (one entry per lesson)
 
 Budgets (issue 14): mobile performance >= 0.95, accessibility, best practices and SEO 1.0;
 desktop 1.0. `budget_misses` lists the scores under them. The numbers are measurements, not

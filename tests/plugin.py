@@ -47,16 +47,8 @@ def built_site() -> Path:
 @pytest.fixture(scope="session")
 def built_records(built_site) -> dict[str, Path]:
     """'lesson/run' -> record path, from the session build's cache (nothing is retrained)."""
-    from generator.cache import Cache
-    from generator.training import cached_records
-
-    cache = Cache(ROOT / "build" / "test" / "cache")
-    records = {}
-    for lesson_dir in (cache.root / "runs").iterdir():
-        found = cached_records(cache, lesson_dir.name)
-        assert found and all(path.is_file() for path in found.values()), f"no fresh records of {lesson_dir.name}"
-        records |= {f"{lesson_dir.name}/{run}": path for run, path in found.items()}
-    return records
+    return {f"{lesson.name}/{run}": path for lesson in (TEST_CACHE / "runs").iterdir()
+            for run, path in session_record_paths(lesson.name).items()}
 
 
 TEST_CACHE = ROOT / "build" / "test" / "cache"
@@ -148,8 +140,34 @@ def page(browser_context):
     tab.close()
 
 
+@pytest.fixture(scope="session")
+def nu_messages(built_site) -> list[tuple[Path, str]]:
+    """(file, message) for every error the Nu HTML checker finds in the built site's HTML
+    and CSS: one Java run for the whole site, read per page by the tests."""
+    import json
+    import subprocess
+    from urllib.parse import unquote, urlsplit
+
+    vnu = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    result = subprocess.run(["java", "-jar", str(vnu), "--also-check-css", "--skip-non-html", "--errors-only",
+                             "--format", "json", str(built_site.resolve())], capture_output=True, text=True,
+                            timeout=300)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert result.returncode == 0 or messages, result.stderr
+    return [(Path(unquote(urlsplit(m.get("url", "")).path)), f"{m.get('url')}:{m.get('lastLine')}: {m['message']}")
+            for m in messages]
+
+
 # --------------------------------------------------------------------------- a lesson's own tests
 CONTENT = ROOT / "content"
+
+
+def lesson_slugs(content: Path = CONTENT) -> list[str]:
+    """Every lesson folder of the series (content/NN-slug/), found at collection: the common
+    checks are parametrised over these, so a new lesson is checked the moment it exists."""
+    from generator.lessons import LESSON_DIR
+
+    return sorted(p.name for p in content.iterdir() if p.is_dir() and LESSON_DIR.match(p.name))
 # Claims over seeds are written on the lesson's seeds and checked again on seeds nobody
 # looked at while writing them (issue: claims tuned on seeds 0-4 broke on others).
 WRITTEN_SEEDS = (0, 1, 2, 3, 4)
@@ -165,16 +183,25 @@ def lesson_folder_of(test_file: Path) -> Path:
     raise pytest.UsageError(f"{test_file} uses a lesson fixture but is not inside a lesson folder content/NN-slug/")
 
 
+def session_record_paths(slug: str) -> dict[str, Path]:
+    """Run name -> record path of one lesson, as the session build (built_site) wrote them."""
+    from generator.cache import Cache
+    from generator.training import cached_records
+
+    found = cached_records(Cache(TEST_CACHE), slug)
+    assert all(path.is_file() for path in found.values()), f"records of {slug} are missing from {TEST_CACHE}"
+    return found
+
+
 def session_records(slug: str) -> dict[str, dict]:
     """Run name -> record of one lesson, as the session build (built_site) wrote them; the
     run's measures (rec.measure) are among its facts, as the page shows them."""
     import json
 
-    from generator.cache import Cache
-    from generator.training import cached_records, measures_file
+    from generator.training import measures_file
 
     found = {}
-    for name, path in cached_records(Cache(TEST_CACHE), slug).items():
+    for name, path in session_record_paths(slug).items():
         record = json.loads(path.read_text())
         measures = measures_file(path)
         if measures.is_file():
@@ -255,10 +282,72 @@ def open_widget(lesson, server):
     def open_(tab, name: str, scheme: str = "light"):
         tab.emulate_media(color_scheme=scheme)
         tab.goto(server.url(f"{lesson.slug}/index.html"))
-        selector = f"figure[data-widget='{name}']"
-        tab.wait_for_selector(f"{selector}[data-ready='true']")
-        figure = tab.locator(selector).first
-        figure.scroll_into_view_if_needed()
-        return figure
+        return mounted(tab, f"figure[data-widget='{name}']")
 
     return open_
+
+
+@pytest.fixture(scope="module")
+def widget_data(lesson, built_site):
+    """widget_data(name) -> the data the page's first embed of widget `name` loads."""
+    import json
+
+    def read(name: str) -> dict:
+        paths = sorted((built_site / lesson.slug / "data").glob(f"{name}--*.json"))
+        assert paths, f"no data exported for widget {name} of {lesson.slug}"
+        return json.loads(paths[0].read_text())
+
+    return read
+
+
+@pytest.fixture(scope="module")
+def widget_module(lesson):
+    """widget_module(name) -> the widget's widget.py (the lesson's own or a built-in), imported."""
+    from generator.widgets import catalogue
+
+    widgets = catalogue(ROOT, lesson.folder)
+    return lambda name: widgets[name].module()
+
+
+# --------------------------------------------------------------------------- in the browser
+def wait_until(condition, timeout: float = 5.0) -> None:
+    """Poll from Python: the page's CSP (rightly) forbids the eval behind wait_for_function."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def canvas_pixels(tab, selector: str) -> str:
+    """The canvas as a data URL: changes whenever what is drawn changes."""
+    return tab.eval_on_selector(selector, "c => c.toDataURL()")
+
+
+def pixel(tab, selector: str, fx: float, fy: float) -> list[int]:
+    """RGBA of the canvas pixel at the fractions (fx, fy) of its width and height."""
+    return tab.eval_on_selector(
+        selector,
+        f"c => Array.from(c.getContext('2d').getImageData(Math.floor(c.width*{fx}), "
+        f"Math.floor(c.height*{fy}), 1, 1).data)")
+
+
+def move_slider(figure, selector: str, value) -> str:
+    """Set the figure's input `selector` to `value` as a drag would; returns the readout text."""
+    return figure.evaluate("""(f, [selector, value]) => {
+      const input = f.querySelector(selector);
+      input.value = String(value);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      const readout = f.querySelector(".widget-readout");
+      return readout ? readout.textContent : "";
+    }""", [selector, value])
+
+
+def mounted(tab, selector: str, timeout: float = 30_000):
+    """The first element matching `selector` (a widget's figure), brought into view and
+    mounted: widgets load their code and data only as they near the viewport."""
+    figure = tab.locator(selector).first
+    figure.scroll_into_view_if_needed()
+    tab.wait_for_selector(f"{selector}[data-ready='true']", timeout=timeout)
+    return figure

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,29 @@ def test_scaffold_is_a_real_folder_written_to_the_contract(built):
                             and "__pycache__" not in p.parts)
     assert "__SLUG__" not in (lesson / "scenes" / "step_film.py").read_text()
     assert f'RECORDS = ["{NEW}/descent"]' in (lesson / "scenes" / "step_film.py").read_text()
+
+
+def test_a_new_lesson_gets_every_common_check_and_a_passing_claim_test(built, tmp_path):
+    """pytest, in a copy of the project with the new lesson, collects every check of
+    tests/test_every_lesson.py for it, and they and the scaffolded claim test pass."""
+    from tests.helpers import with_tests
+    from tests.test_every_lesson import COMMON_CHECKS
+
+    project = with_tests(built, tmp_path / "p")
+
+    def pytest_in_project(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=project,
+                              capture_output=True, text=True, timeout=1200)
+
+    collected = pytest_in_project("--collect-only", "-q", "tests/test_every_lesson.py", f"content/{NEW}").stdout
+    assert len(COMMON_CHECKS) >= 9
+    for check in COMMON_CHECKS:
+        assert re.search(rf"::{check}\[[^\]]*{NEW}", collected), f"{check} is not run on the new lesson"
+    assert f"content/{NEW}/tests/test_claims.py::" in collected
+    result = pytest_in_project("-q", "-k", f"{NEW} or test_claims", "tests/test_every_lesson.py", f"content/{NEW}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    ran = re.search(r"(\d+) passed", result.stdout)
+    assert ran and int(ran[1]) >= len(COMMON_CHECKS) + 3 and "skipped" not in result.stdout, result.stdout[-2000:]
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -55,7 +55,7 @@ def followed(tmp_path_factory) -> Path:
 
 def test_guide_has_runnable_examples_of_every_part():
     targets = [target for target, _ in runnable_blocks()]
-    for part in ("experiments.py", "lesson.md", "widget.py", "widget.js", "scenes/", "tests/test_", "shell"):
+    for part in ("experiments.py", "lesson.md", "widget.py", "widget.js", "scenes/", "/tests/test_", "shell"):
         assert any(part in t for t in targets), f"no runnable example of {part}"
 
 
@@ -79,10 +79,14 @@ def test_the_guides_widget_js_reads_only_declared_fields(followed):
     assert undeclared_reads(source.replace("path.loss[i]", "path.losses[i]"), widget.data)  # the check can fail
 
 
-def test_the_guides_claim_test_passes(followed):
+def test_the_guides_claim_test_passes(followed, tmp_path):
+    """In the lesson's folder, with the fixtures every lesson gets, as the guide says."""
+    from tests.helpers import with_tests
+
+    project = with_tests(followed, tmp_path / "p")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "tests/test_06_momentum_claims.py"], cwd=followed, capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=600)
+                             "content/06-momentum/tests/test_claims.py"], cwd=project, capture_output=True,
+                            text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\b4 passed\b", result.stdout), result.stdout
 
@@ -123,6 +127,36 @@ def test_every_built_in_widget_and_front_matter_key_is_documented():
         assert f"| `{key}` |" in text, f"front-matter key {key} is not in the guide's table"
     for suffix in LESSON_ASSET_SUFFIXES:
         assert f"`{suffix}`" in text, f"published file type {suffix} is not in the guide"
+
+
+def js_exports(path: Path) -> list[str]:
+    """Names a JS module exports, and the methods and constructor options of its classes."""
+    source = path.read_text(encoding="utf-8")
+    names = re.findall(r"^export (?:async )?(?:function|class|const) (\w+)", source, re.M)
+    for cls in re.findall(r"^export class (\w+)", source, re.M):
+        body = source[source.index(f"export class {cls}"):]
+        body = body[:body.index("\n}\n")]
+        names += [m for m in re.findall(r"^  (\w+)\(", body, re.M) if m != "constructor"]
+        options = re.search(r"constructor\(\w+, \{([^}]*)\}", body)
+        names += re.findall(r"(\w+)(?: = [^,]+)?(?:,|$)", options[1]) if options else []
+    return names
+
+
+def test_every_exported_helper_is_documented():
+    """Every export of chart.js and mount.js (and Plot's methods and options), and every public
+    function of generator.widget_api, named in the guide as code."""
+    import inspect
+
+    from generator import widget_api
+
+    text = guide()
+    js = ROOT / "templates" / "static" / "js"
+    names = js_exports(js / "chart.js") + js_exports(js / "mount.js")
+    assert {"Plot", "line", "points", "xLogEpoch", "yLog", "colors", "mountWidgets"} <= set(names)
+    names += [n for n, f in vars(widget_api).items() if inspect.isfunction(f) and f.__module__ == widget_api.__name__
+              and not n.startswith("_")]
+    missing = [n for n in names if not re.search(rf"`[^`]*\b{n}\b[^`]*`", text)]
+    assert missing == [], f"not in docs/authoring.md: {missing}"
 
 
 def test_widget_catalogue_in_the_guide_is_current():

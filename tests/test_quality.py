@@ -22,10 +22,9 @@ import yaml
 
 from generator.build import BuildOptions, build
 from generator.progress import Silent
-from tests.plugin import ROOT, PageWatch, SiteServer, copy_project
+from tests.plugin import ROOT, SiteServer, copy_project
 
 MOUNT = "/repo/"
-VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
 
 
@@ -56,10 +55,12 @@ def page_url(server: SiteServer, rel: str) -> str:
 
 
 # --------------------------------------------------------------------------- (a) Nu checker
-def test_html_and_css_pass_the_nu_checker(built_site):
-    result = subprocess.run(["java", "-jar", str(VNU), "--also-check-css", "--skip-non-html", "--errors-only",
-                             str(built_site.resolve())], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr + result.stdout
+def test_html_and_css_pass_the_nu_checker(nu_messages, built_site):
+    """The pages no lesson owns, and the stylesheets (each lesson's page: test_every_lesson)."""
+    lessons = [p.resolve() for p in built_site.glob("[0-9][0-9]-*") if p.is_dir()]
+    assert len(lessons) >= 1
+    others = [m for path, m in nu_messages if not any(folder in path.parents for folder in lessons)]
+    assert others == [], "\n".join(others)
 
 
 # --------------------------------------------------------------------------- (b) references
@@ -174,40 +175,14 @@ def test_every_internal_link_anchor_and_asset_resolves(repo_site, repo_server):
 
 
 # --------------------------------------------------------------------------- (c) axe, (d) origins
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-               "resultTypes": ["violations"]}
-# (system theme, click the toggle?) -> the theme the page must show
-THEME_CASES = [("light", False, "light"), ("dark", False, "dark"), ("light", True, "dark"), ("dark", True, "light")]
-
-
 def test_axe_finds_nothing_in_either_theme_and_nothing_leaves_the_origin(repo_site, repo_server, browser_context):
-    from axe_playwright_python.sync_playwright import Axe
+    """The pages no lesson owns (each lesson's page: test_every_lesson), served from /repo/."""
+    from tests.test_every_lesson import axe_failures
 
-    axe = Axe()
     failures: list[str] = []
     for rel in html_pages(repo_site):
-        for scheme, toggle, expected in THEME_CASES:
-            tab = browser_context.new_page()
-            watch = PageWatch(tab)
-            try:
-                tab.emulate_media(color_scheme=scheme)
-                tab.goto(page_url(repo_server, rel), wait_until="networkidle")
-                if toggle:
-                    tab.click("#theme-toggle")
-                    tab.wait_for_timeout(100)  # charts redraw on the theme event
-                shown = tab.evaluate("document.documentElement.dataset.theme")
-                assert shown == expected, f"{rel}: system {scheme}, toggle {toggle}: page shows {shown}"
-                results = axe.run(tab, options=AXE_OPTIONS)
-                case = f"{rel} [{expected}{', toggled' if toggle else ''}]"
-                for violation in results.response["violations"]:
-                    nodes = "; ".join(n["target"][0] if n["target"] else "?" for n in violation["nodes"][:4])
-                    failures.append(f"{case}: {violation['id']} ({violation['help']}): {nodes}")
-                failures += [f"{case}: requested {u}" for u in watch.foreign_requests()]
-                failures += [f"{case}: console error {e}" for e in watch.errors if rel != "404.html"]
-            finally:
-                # The toggle is remembered: leave no choice behind for other tests.
-                tab.evaluate("localStorage.removeItem('theme')")
-                tab.close()
+        if not re.match(r"\d\d-", rel):
+            failures += axe_failures(browser_context, page_url(repo_server, rel), rel)
     assert not failures, "\n".join(failures)
 
 

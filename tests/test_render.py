@@ -18,12 +18,12 @@ import pytest
 
 from generator.cache import Cache, key_of
 from generator.errors import BuildError
+from generator import webvtt
 from generator.plan import BuildContext
-from generator.render import (faststart, probe, read_scene, render_scenes, scene_files, scene_inputs, webvtt)
+from generator.render import faststart, probe, read_scene, render_scenes, scene_files, scene_inputs
 from generator.theme import THEMES, manim_colors
 
 ROOT = Path(__file__).resolve().parent.parent
-OVERFIT = "01-why-the-weights-move/overfit"
 EXPECTED_SECONDS = {"layer-forward-pass": (30, 60), "watch-the-fit": (20, 40)}
 
 
@@ -81,19 +81,39 @@ def fake_records(tmp_path) -> dict[str, Path]:
 
 # --------------------------------------------------------------------------- fast: reading scenes
 def test_scene_files_skip_helpers(scenes_dir):
+    """A file without a SCENE declaration is a helper the scenes import, never a scene."""
     (scenes_dir / "_draft.py").write_text("x = 1\n")
+    (scenes_dir / "plot.py").write_text('"""A helper: SCENE = 1 in a docstring declares nothing."""\n'
+                                        "def axis_label(text):\n    return text\n")
     names = [p.name for p in scene_files(scenes_dir)]
     assert names == ["first_scene.py", "second_scene.py"]
+    (scenes_dir / "plot.py").write_text('SCENE = "Plot"\nclass Plot:\n    pass\n')
+    assert "plot.py" in [p.name for p in scene_files(scenes_dir)]
     scene = read_scene(scenes_dir / "second_scene.py", scenes_dir.parent)
     assert (scene.name, scene.class_name, scene.records) == ("second-scene", "Second", ("lesson/run",))
     assert scene.deps == (scenes_dir / "common.py",)
 
 
-def test_real_scenes_declare_what_they_read():
+def test_every_shipped_scene_reads_as_named_steps():
+    """construct() is a short list of named steps (Manim's example style), under 40 lines."""
+    import ast
+
+    files = [*scene_files(ROOT / "scenes"), *(p for folder in sorted((ROOT / "content").glob("*/scenes"))
+                                             for p in scene_files(folder))]
+    assert len(files) >= 4
+    for path in files:
+        [construct] = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                       if isinstance(n, ast.FunctionDef) and n.name == "construct"]
+        assert construct.end_lineno - construct.lineno < 40, f"{path.name}: construct() is too long"
+
+
+def test_real_scenes_declare_what_they_read(built_records):
+    """Every record a shared scene declares is one the build wrote."""
     scenes = {s.name: s for s in (read_scene(p, ROOT) for p in scene_files(ROOT / "scenes"))}
-    assert set(scenes) >= {"layer-forward-pass", "watch-the-fit"}
+    assert set(scenes) >= set(EXPECTED_SECONDS)
     assert scenes["layer-forward-pass"].records == ()
-    assert scenes["watch-the-fit"].records == (OVERFIT,)
+    for scene in scenes.values():
+        assert set(scene.records) <= set(built_records), scene.name
 
 
 def test_cache_key_follows_the_scene_file_only(scenes_dir, fake_records):
@@ -217,7 +237,7 @@ def test_content_above_the_band_or_before_any_caption_renders(scenes_dir, tmp_pa
 
 
 def test_webvtt_cues_run_until_the_next():
-    text = webvtt([(0.0, "first"), (2.5, "second --> third")], 4.25)
+    text = webvtt.write([(0.0, "first"), (2.5, "second --> third")], 4.25)
     assert text.startswith("WEBVTT\n\n")
     assert "00:00:00.000 --> 00:00:02.500\nfirst" in text
     assert "00:00:02.500 --> 00:00:04.250\nsecond --&gt; third" in text
@@ -226,7 +246,7 @@ def test_webvtt_cues_run_until_the_next():
 def test_webvtt_text_is_escaped_and_one_line():
     """Caption text is text: WebVTT tags (<c>, <v>) and entities in it must not be read as such,
     and a newline (or a blank line, which would end the cue) cannot split a cue or a chapter title."""
-    text = webvtt([(0.0, "a < b & </c> c"), (1.0, "Part one\n\nstill the title")], 2.0)
+    text = webvtt.write([(0.0, "a < b & </c> c"), (1.0, "Part one\n\nstill the title")], 2.0)
     cues = text.strip().split("\n\n")[1:]
     assert cues[0].split("\n") == ["1", "00:00:00.000 --> 00:00:01.000", "a &lt; b &amp; &lt;/c&gt; c"]
     assert cues[1].split("\n") == ["2", "00:00:01.000 --> 00:00:02.000", "Part one still the title"]
@@ -242,7 +262,7 @@ def rendered(built_site, built_records):
     """
     from tests.plugin import TEST_CACHE
 
-    records = {OVERFIT: built_records[OVERFIT]}
+    records = {r: built_records[r] for p in scene_files(ROOT / "scenes") for r in read_scene(p, ROOT).records}
     cache, progress, why = Cache(TEST_CACHE), Progress(), []
     outputs = render_scenes(ROOT / "scenes", records, BuildContext(ROOT, cache, progress, 2, "draft", rebuilt=why),
                             only=set(EXPECTED_SECONDS))

@@ -11,10 +11,10 @@ from generator.cache import Cache, key_of
 from generator.errors import BuildError
 from generator.lessons import parse_embed
 from generator.markdown_ext import to_mathml
-from generator.pages import read_region
 from generator.authoring import Recorder
+from generator.snippets import read_region
 from generator.sources import local_imports
-from generator.widget_api import rounded, thin, thin_log
+from generator.widget_api import rounded, thin_log
 from generator.widgets import catalogue, check_embed
 
 
@@ -107,12 +107,6 @@ def test_thin_log_keeps_every_early_step_and_spreads_the_rest():
     # Past the adjacent early steps, no gap on the log axis is much wider than 1/100 decade.
     gaps = [math.log10(b + 1) - math.log10(a + 1) for a, b in zip(kept, kept[1:]) if b > a + 1]
     assert gaps and max(gaps) <= 0.02 and len(kept) < 500
-
-
-def test_thin_keeps_first_and_last():
-    steps, col = thin(list(range(1001)), [float(i) for i in range(1001)], limit=100)
-    assert steps[0] == 0 and steps[-1] == 1000 and len(steps) <= 102
-    assert col == [float(s) for s in steps]
 
 
 def test_recorder_refuses_non_finite_values():
@@ -226,10 +220,10 @@ def test_bad_learn_or_next_names_the_line(tmp_path, front, message):
 def test_a_fact_that_is_not_a_number_is_refused(value):
     import markdown
 
-    from generator.markdown_ext import FactError, FactExtension
+    from generator.markdown_ext import ProseError, FactExtension
 
     md = markdown.Markdown(extensions=[FactExtension(lambda run, fact: value)])
-    with pytest.raises(FactError) as caught:
+    with pytest.raises(ProseError) as caught:
         md.convert("It took [[run.steps]] steps.")
     assert caught.value.token == "[[run.steps]]" and "not a number the prose can state" in caught.value.problem
     ok = markdown.Markdown(extensions=[FactExtension(lambda run, fact: 4)])

@@ -18,6 +18,7 @@ class StepFilm(ThemedScene):
         axes = Axes(x_range=[-2, 2, 1], y_range=[-1.5, 1.5, 1], x_length=7, y_length=3.6,
                     axis_config={"color": self.c["muted"]}).shift(UP * 0.4)
         self.add(title, axes)
+        self.chapter("The path")
         self.say(f"The run starts at a loss of {loss[0]:.3g}.")
         self.play(FadeIn(Dot(axes.c2p(*path[0]), color=self.c["highlight"])), run_time=0.5)
         line = VMobject(color=self.c["train"]).set_points_as_corners([axes.c2p(a, b) for a, b in path])

@@ -32,6 +32,8 @@ export function mount(w) {
     plot.end();
     readout.textContent = `Step ${data.step[i]}: w = (${w1[i].toFixed(3)}, ${w2[i].toFixed(3)}), ` +
       `loss ${formatLoss(data.loss[i])}.`;
+    // A canvas with role="img" needs a name: say what it shows now.
+    canvas.setAttribute("aria-label", `The weights of run ${data.run} on the (w1, w2) plane, up to step ${data.step[i]}.`);
     w.figure.dataset.step = String(data.step[i]);
   }
   return draw;

@@ -1,4 +1,4 @@
-"""The 'gradient-descent' scene: the learning-rate runs of lesson 01 replayed on L(w).
+"""The shared 'gradient-descent' scene: this lesson's learning-rate runs replayed on L(w).
 
 Fast tests check what the build reads from the scene file without importing Manim, and
 that the records it reads hold what the scene draws (the parabola, a run that settles,
@@ -17,11 +17,11 @@ from generator.cache import Cache
 from generator.plan import BuildContext
 from generator.render import faststart, probe, read_scene, render_scenes, scene_files
 from generator.theme import THEMES, manim_colors
+from tests.plugin import ROOT
 from tests.test_render import Progress, close, frame_pixels, hex_rgb
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENE_FILE = ROOT / "scenes" / "gradient_descent.py"
-LESSON = "01-why-the-weights-move"
+LESSON = Path(__file__).parents[1].name
 EXPERIMENTS = ROOT / "content" / LESSON / "experiments.py"
 RUNS = ("lr_good", "lr_oscillate")
 

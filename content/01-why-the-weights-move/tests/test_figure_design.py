@@ -7,14 +7,15 @@ The widgets are found from the lesson's embeds, so a new widget is checked too.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from generator.lessons import load_lesson
-from tests.helpers import ROOT
+from tests.plugin import ROOT
 
 pytestmark = pytest.mark.browser
-LESSON = "01-why-the-weights-move"
+LESSON = Path(__file__).parents[1].name
 WIDGETS = sorted({e.name for e in load_lesson(ROOT / "content" / LESSON, ROOT).embeds if e.kind == "widget"})
 PHONE = {"width": 390, "height": 844}
 
@@ -179,9 +180,8 @@ def test_on_a_phone_chart_and_slider_are_on_screen_together(lesson_tab, name):
         assert overlap <= 0.4 * chart["height"], "the controls hide most of the chart"
 
 
-def test_captions_do_not_say_left_or_right(built_site):
-    page = (built_site / LESSON / "index.html").read_text()
-    captions = re.findall(r'<figure class="widget".*?<figcaption>(.*?)</figcaption>', page, re.S)
+def test_captions_do_not_say_left_or_right(page_html):
+    captions = re.findall(r'<figure class="widget".*?<figcaption>(.*?)</figcaption>', page_html, re.S)
     assert len(captions) == len(WIDGETS) or len(captions) >= 4
     positional = [c for c in captions if re.search(r"\b(left|right)\b", c, re.I)]
     assert positional == [], "panels stack on phones: name them, not their place"

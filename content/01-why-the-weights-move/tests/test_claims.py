@@ -1,24 +1,22 @@
-"""Claim tests for the runs of lesson 01 added by issue 4 (seed of each run).
+"""Claim tests of lesson 01: the recorded runs show what the lesson says they show.
 
-The records come from the same cache the browser tests' build uses (build/test), so
-the runs train once per change of experiments.py, not once per test session.
+Each test quotes the sentence(s) of lesson.md it keeps true and checks them on the records
+(or by rerunning the code independently). If a run changes so that a test fails, rewrite
+the sentence, not the test. The overfit run is also re-executed for other seeds (two worker
+processes), so its claims hold for the experiment, not for one lucky seed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from pathlib import Path
 
 import pytest
 
-from generator.cache import Cache
+from generator.authoring import execute
 from generator.widgets import catalogue, check_embed
-from generator.progress import Silent
-from generator.training import load_experiments, train_lesson
+from tests.plugin import HELD_OUT_SEEDS, ROOT, WRITTEN_SEEDS
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSON = "01-why-the-weights-move"
-EXPERIMENTS = ROOT / "content" / LESSON / "experiments.py"
 SWEEP = {"lr_crawl": "crawls", "lr_good": "converges", "lr_oscillate": "oscillates", "lr_diverge": "diverges"}
 FAMILIES = {
     "early stopping": ["stop_patience_20", "stop_patience_100", "stop_patience_400"],
@@ -28,20 +26,40 @@ FAMILIES = {
 
 
 @pytest.fixture(scope="module")
-def record_paths() -> dict[str, Path]:
-    return train_lesson(EXPERIMENTS, LESSON, ROOT, Cache(ROOT / "build" / "test" / "cache"), Silent(), workers=2)
+def specs(lesson) -> dict:
+    from generator.training import load_experiments
+
+    return {s.name: s for s in load_experiments(lesson.folder / "experiments.py", ROOT)}
 
 
 @pytest.fixture(scope="module")
-def records(record_paths) -> dict[str, dict]:
-    return {name: json.loads(path.read_text()) for name, path in record_paths.items()}
-
-
-@pytest.fixture(scope="module")
-def experiments() -> dict:
+def experiments(specs) -> dict:
     """The module's namespace: its model builders and data, as a reader would use them."""
-    specs = load_experiments(EXPERIMENTS, ROOT)
-    return specs[0].fn.__globals__
+    return next(iter(specs.values())).fn.__globals__
+
+
+# --------------------------------------------------------------------------- other seeds
+@pytest.fixture(scope="module")
+def overfit_records(run_seeds) -> dict[int, dict]:
+    return run_seeds("overfit", WRITTEN_SEEDS + HELD_OUT_SEEDS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", WRITTEN_SEEDS + HELD_OUT_SEEDS)
+def test_validation_loss_turns_up_and_training_loss_ends_far_below(overfit_records, seed):
+    """The overfit run overfits on every seed: its validation loss ends at least 1.5 times its
+    best, and its training loss ends at under a fifth of its validation loss."""
+    series = overfit_records[seed]["series"]
+    val = series["val_loss"]
+    best = min(range(len(val)), key=val.__getitem__)
+    assert best < len(val) - 1, "validation loss is lowest at the last epoch: no overfitting to show"
+    assert val[-1] >= 1.5 * val[best], f"final {val[-1]:.4f} < 1.5 x best {val[best]:.4f}"
+    assert series["train_loss"][-1] < series["val_loss"][-1] / 5
+
+
+def test_same_seed_same_record(specs):
+    short = dataclasses.replace(specs["overfit"], config={**specs["overfit"].config, "epochs": 30, "snapshots": 20})
+    assert execute(short) == execute(short)
 
 
 # --------------------------------------------------------------------------- by hand vs autograd
@@ -126,9 +144,8 @@ def test_exported_labels_match_what_each_rate_does(records):
 
 
 # --------------------------------------------------------------------------- regularisers
-def test_regularisers_train_the_overfit_setting():
+def test_regularisers_train_the_overfit_setting(specs):
     """Same data, seed, network and optimiser as `overfit`: only the knob differs."""
-    specs = {s.name: s for s in load_experiments(EXPERIMENTS, ROOT)}
     base = specs["overfit"]
     for names in FAMILIES.values():
         for name in names:
@@ -158,12 +175,12 @@ def test_early_stopping_keeps_the_best_weights(records):
 
 # --------------------------------------------------------------------------- checkpoints
 @pytest.mark.slow
-def test_published_weights_reproduce_the_recorded_predictions(records, built_site, experiments):
+def test_published_weights_reproduce_the_recorded_predictions(records, built_site, experiments, lesson):
     """A fresh model built from code, loaded from each download, predicts exactly as recorded."""
     import torch
 
     torch.set_num_threads(1)  # the runs predict with one thread: same kernels, same bits
-    downloads = built_site / LESSON / "downloads"
+    downloads = built_site / lesson.slug / "downloads"
     base = records["overfit"]["config"]
     data = experiments["OverfitData"].make(records["overfit"]["seed"], base["samples"], base["val_samples"],
                                            base["noise"])
@@ -189,15 +206,15 @@ def test_published_weights_reproduce_the_recorded_predictions(records, built_sit
     assert checked == 10
 
 
-def test_widget_embeds_name_runs_that_exist():
+def test_widget_embeds_name_runs_that_exist(lesson):
     """The three-knobs widget lists runs by family; a wrong name is a build error."""
     from generator.errors import BuildError
     from generator.lessons import Embed
 
     widgets = catalogue(ROOT)
 
-    def check_widget_embed(embed, lesson, runs, root):
-        return check_embed(embed, ROOT / "content" / LESSON / "lesson.md", runs, widgets, root, LESSON)[0]
+    def check_widget_embed(embed, _, runs, root):
+        return check_embed(embed, lesson.source, runs, widgets, root, lesson.slug)[0]
 
     runs = {"overfit", "a", "b"}
     good = Embed("widget", "three-knobs", {"run": "overfit", "early": "a", "decay": "a,b", "dropout": "b"}, "", 3)
@@ -212,9 +229,6 @@ def test_widget_embeds_name_runs_that_exist():
 
 
 # =========================================================================== claims in the prose
-# Each test below quotes the sentence(s) of content/01-why-the-weights-move/lesson.md it
-# keeps true, and checks them on the records (or by rerunning the code independently).
-# If a run changes so that a test fails, rewrite the sentence, not the test.
 
 def overfit_snapshot(rec: dict, epoch: int) -> list[float]:
     """The prediction at the snapshot nearest `epoch` (what the player shows there)."""
@@ -245,14 +259,13 @@ def test_claim_close_to_the_shape_then_bends_towards_the_noise(records):
     assert facts["final_train_loss"] < truth_error / 4, "fitting the noise: better than the truth itself"
 
 
-def test_claim_snapshots_cover_the_whole_run(experiments):
+def test_claim_snapshots_cover_the_whole_run(specs, experiments):
     """"The frames are snapshots, every epoch at first and further apart later": and they
     cover the whole run evenly on a log(epoch + 1) axis (the player and film must reach the
-    end): consecutive snapshots are adjacent or at most 0.1 decades apart."""
-    import math
-
-    specs = {s.name: s for s in load_experiments(EXPERIMENTS, ROOT)}
+    end): consecutive snapshots are adjacent or at most 0.1 decades apart. The network is the
+    "5-hidden-layer, 128-wide MLP" the page names."""
     config = specs["overfit"].config
+    assert config["depth"] == 5 and config["width"] == 128
     epochs = experiments["snapshot_epochs"](config["epochs"], config["snapshots"])
     assert len(epochs) <= config["snapshots"]
     assert epochs[0] == 0 and epochs[-1] == config["epochs"]
@@ -272,13 +285,13 @@ def test_claim_the_recorded_snapshots_are_the_planned_ones(records, experiments)
     assert rec["snapshots"]["step"] == experiments["snapshot_epochs"](config["epochs"], config["snapshots"])
 
 
-def test_claim_overfit_player_data_stays_under_its_gzip_budget(built_site):
+def test_claim_overfit_player_data_stays_under_its_gzip_budget(built_site, lesson):
     """The snapshots now spread over the whole run; the player's data must still be small."""
     import gzip
 
     from generator.export import WIDGET_BUDGET_GZIP_BYTES
 
-    data = sorted((built_site / LESSON / "data").glob("overfit-player*.json"))
+    data = sorted((built_site / lesson.slug / "data").glob("overfit-player*.json"))
     assert data, "no overfit-player data exported"
     for path in data:
         size = len(gzip.compress(path.read_bytes(), 9))
@@ -377,7 +390,7 @@ def test_claim_test_points_are_fresh_and_leave_train_and_val_unchanged(experimen
 
 
 @pytest.mark.slow
-def test_claim_patience_does_not_matter_here(records, built_site):
+def test_claim_patience_does_not_matter_here(records, built_site, lesson):
     """"With a patience of 20, 100 or 400 epochs it stops at different epochs but restores the
     same weights, those of epoch [[stop_patience_100.best_epoch]], because the validation loss
     never again goes below its value there: the three runs end as one and the same model.\""""
@@ -386,7 +399,7 @@ def test_claim_patience_does_not_matter_here(records, built_site):
     assert len(stopped) == 3
     assert {records[n]["facts"]["best_epoch"] for n in names} == {records["overfit"]["facts"]["best_epoch"]}
     assert len({json.dumps(records[n]["snapshots"]["prediction"]) for n in names}) == 1
-    files = {(built_site / LESSON / "downloads" / n / "model.pt").read_bytes() for n in names}
+    files = {(built_site / lesson.slug / "downloads" / n / "model.pt").read_bytes() for n in names}
     import io
 
     import torch
@@ -440,7 +453,6 @@ def test_claim_weight_norm_baseline_and_decay(records, experiments):
     """"the total norm of all weight matrices (biases left out) is [[overfit.weight_norm]] without
     decay, and [[decay_1e_4.weight_norm]], [[decay_1e_3.weight_norm]] and [[decay_1e_2.weight_norm]]
     with decay ...": recomputed from the published weights, biases left out."""
-    import math
 
     import torch
 
@@ -457,7 +469,7 @@ def test_claim_weight_norm_baseline_and_decay(records, experiments):
     assert weights_only < everything, "the norm must leave the biases out"
 
 
-def test_claim_adam_weight_decay_is_l2_on_every_parameter(experiments):
+def test_claim_adam_weight_decay_is_l2_on_every_parameter(experiments, lesson):
     """"L2 weight decay adds $\\lambda p$ to the gradient of every parameter $p$, biases included
     ... Here it is Adam's `weight_decay` argument, and Adam rescales that pull together with the
     rest of the gradient ... (AdamW instead shrinks each parameter directly ...; it is not used
@@ -485,7 +497,7 @@ def test_claim_adam_weight_decay_is_l2_on_every_parameter(experiments):
     assert torch.allclose(built_in, explicit, atol=1e-6)
     assert not torch.allclose(built_in, decoupled, atol=1e-6)
     # And the lesson's runs pass every parameter, biases included, to the decaying optimiser.
-    source = (EXPERIMENTS).read_text()
+    source = (lesson.folder / "experiments.py").read_text()
     knobs = source.split("[start:knobs]")[1].split("[end:knobs]")[0]
     assert "torch.optim.Adam(model.parameters(), lr=lr," in knobs and "optim.AdamW(" not in knobs
 
@@ -546,7 +558,7 @@ def test_claim_learning_rate_limit_of_the_two_parameter_loop(records, experiment
 
 
 @pytest.mark.slow
-def test_claim_after_steps_updates_page_record_and_download_agree(records, built_site, experiments):
+def test_claim_after_steps_updates_page_record_and_download_agree(records, built_site, experiments, lesson):
     """"After [[by_hand.steps]] updates the line is ŷ = [[by_hand.final_w]] x + [[by_hand.final_b]]":
     the loop shown makes exactly `steps` updates, and linear.pt holds that same line."""
     import numpy as np
@@ -561,7 +573,7 @@ def test_claim_after_steps_updates_page_record_and_download_agree(records, built
         w, b = w - lr * 2 * np.mean(error * x), b - lr * 2 * np.mean(error)
     assert rec["facts"]["final_w"] == pytest.approx(w, abs=1e-12)
     assert rec["facts"]["final_b"] == pytest.approx(b, abs=1e-12)
-    state = torch.load(built_site / LESSON / "downloads" / "by_hand" / "linear.pt", weights_only=True)
+    state = torch.load(built_site / lesson.slug / "downloads" / "by_hand" / "linear.pt", weights_only=True)
     assert state["weight"].item() == pytest.approx(w, abs=1e-12)
     assert state["bias"].item() == pytest.approx(b, abs=1e-12)
     assert len(rec["series"]["w_numpy"]) == steps + 1  # the start, then one row per update
@@ -594,7 +606,7 @@ def test_claim_one_batch_of_all_points_is_what_fit_does(experiments):
     assert not all(torch.equal(a, b) for a, b in zip(full.parameters(), small.parameters())), "4 steps an epoch"
 
 
-def test_claim_weights_only_load_runs_no_code(tmp_path):
+def test_claim_weights_only_load_runs_no_code(tmp_path, lesson):
     """"A `.pt` file is a Python pickle, and unpickling an arbitrary file can run code hidden in it;
     `torch.load(path, weights_only=True)`, as below, accepts only tensors and plain containers of
     them and refuses anything else, so a file loaded that way runs none of its own code.\""""
@@ -615,23 +627,21 @@ def test_claim_weights_only_load_runs_no_code(tmp_path):
     assert not marker.exists()
     torch.load(path, weights_only=False)  # a plain unpickling does run it
     assert marker.exists()
-    snippet = (ROOT / "content" / LESSON / "load_checkpoint.py").read_text()
+    snippet = (lesson.folder / "load_checkpoint.py").read_text()
     assert "weights_only=True" in snippet.split("[start:load]")[1].split("[end:load]")[0]
 
 
-def test_claim_every_network_is_downloadable_and_linked():
+def test_claim_every_network_is_downloadable_and_linked(lesson, specs):
     """"Every network trained for this page can be downloaded, and the fitted line too: ... the
     over-large network after all its epochs ...": every run that trains a network saves its
     weights, and the page links the ones it names."""
     import re
 
-    specs = load_experiments(EXPERIMENTS, ROOT)
-    adam_runs = [s.name for s in specs if "width" in s.config]
+    adam_runs = [s.name for s in specs.values() if "width" in s.config]
     assert set(adam_runs) == {"overfit", *[n for names in FAMILIES.values() for n in names]}
-    source = EXPERIMENTS.read_text()
+    source = (lesson.folder / "experiments.py").read_text()
     assert source.count('rec.artifact("model.pt")') == 2  # in `overfit` and in every regulariser run
-    lesson = (ROOT / "content" / LESSON / "lesson.md").read_text()
-    linked = set(re.findall(r"downloads/([\w]+)/", lesson))
+    linked = set(re.findall(r"downloads/([\w]+)/", lesson.source.read_text()))
     assert {"by_hand", "overfit", "stop_patience_100", "decay_1e_2", "dropout_0_5"} <= linked
 
 

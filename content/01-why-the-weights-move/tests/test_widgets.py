@@ -1,53 +1,130 @@
-"""The lesson 01 widgets in headless Chromium, in both themes.
-
-For each widget: its controls change what is drawn, its readouts show the exported
-numbers, nothing logs an error and no request leaves localhost. The widgets checked by
-the tests common to all are found from the lesson's embeds, not listed here.
+"""Lesson 01's widgets in headless Chromium, in both themes: each control changes what is
+drawn, each readout shows the exported numbers, nothing logs an error and no request leaves
+localhost. The built-in widgets are all on this page, so these are their tests too.
+(Mounting, fallback figures and alt texts of every lesson: tests/test_every_lesson.py.)
 """
 from __future__ import annotations
 
-import json
+import math
 import re
+from pathlib import Path
 
 import pytest
 
 from generator.lessons import load_lesson
 from generator.widgets import catalogue
-from tests.helpers import ROOT
-from tests.test_browser_overfit import canvas_pixels, pixel, wait_until
+from tests.plugin import ROOT, canvas_pixels, mounted, pixel, wait_until
 
 pytestmark = pytest.mark.browser
-LESSON = "01-why-the-weights-move"
 SCHEMES = ["light", "dark"]
-WIDGETS = sorted({e.name for e in load_lesson(ROOT / "content" / LESSON, ROOT).embeds if e.kind == "widget"})
+WIDGETS = sorted({e.name for e in load_lesson(Path(__file__).parents[1], ROOT).embeds if e.kind == "widget"})
+PLAYER = "figure[data-widget='overfit-player']"
 
 
-def test_every_built_in_widget_is_on_a_page_these_tests_open():
+def test_every_built_in_widget_is_on_this_page():
     assert set(catalogue(ROOT)) <= set(WIDGETS)
 
 
-def figure_selector(name: str) -> str:
-    return f"figure[data-widget='{name}']"
+def no_trouble(watch):
+    assert watch.errors == []
+    assert watch.foreign_requests() == []
 
 
-def open_widget(tab, server, name, scheme="light"):
-    tab.emulate_media(color_scheme=scheme)
-    tab.goto(server.url(f"{LESSON}/index.html"))
-    tab.evaluate("localStorage.clear()")
+# --------------------------------------------------------------------------- overfit player
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_slider_play_and_readout(page, open_widget, widget_data, scheme):
+    tab, watch = page
+    player = open_widget(tab, "overfit-player", scheme)
+    assert tab.evaluate("document.documentElement.dataset.theme") == scheme
+    data = widget_data("overfit-player")
+    slider = player.locator("input[type=range]")
+    fit = f"{PLAYER} .fit-canvas"
+
+    # Dragging the slider to the start redraws the curve and announces epoch 0 and both losses.
+    before = canvas_pixels(tab, fit)
+    slider.focus()
+    tab.keyboard.press("Home")
+    assert canvas_pixels(tab, fit) != before
+    text = slider.get_attribute("aria-valuetext")
+    assert text.startswith(f"Epoch {data['snapshots']['epoch'][0]} of {data['epochs']}")
+    assert "training loss" in text and "validation loss" in text
+
+    # Keyboard alone moves it one snapshot at a time; the readout shows the exported numbers.
+    tab.keyboard.press("ArrowRight")
+    assert int(player.get_attribute("data-epoch")) == data["snapshots"]["epoch"][1]
+    val = data["snapshots"]["val_loss"][1]
+    assert f"{val:.3f}" in slider.get_attribute("aria-valuetext") or f"{val:.2e}" in slider.get_attribute("aria-valuetext")
+
+    # Play advances the epoch; pause stops it.
+    player.locator("button.play").click()
+    wait_until(lambda: int(player.get_attribute("data-epoch")) > data["snapshots"]["epoch"][5])
+    player.locator("button.play").click()
+    stopped = player.get_attribute("data-epoch")
+    tab.wait_for_timeout(300)
+    assert player.get_attribute("data-epoch") == stopped
+
+    # The true function can be hidden.
+    before = canvas_pixels(tab, fit)
+    player.locator("input.show-truth").uncheck()
+    assert canvas_pixels(tab, fit) != before
+
+    no_trouble(watch)
+
+
+def test_theme_toggle_recolours_the_chart(page, open_widget):
+    tab, watch = page
+    open_widget(tab, "overfit-player", "light")
+    corner = (f"{PLAYER} .loss-canvas", 0.02, 0.02)
+    light_bg = pixel(tab, *corner)
+    tab.click("#theme-toggle")
+    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    dark_bg = pixel(tab, *corner)
+    assert sum(dark_bg[:3]) < sum(light_bg[:3]) - 300  # a dark background now
+    # The choice is remembered across a reload.
     tab.reload()
-    # Widgets mount as they near the viewport: bring this one there first.
-    tab.locator(f"{figure_selector(name)}").first.scroll_into_view_if_needed()
-    tab.wait_for_selector(f"{figure_selector(name)}[data-ready='true']")
-    figure = tab.locator(figure_selector(name))
-    figure.scroll_into_view_if_needed()
-    return figure
+    mounted(tab, PLAYER)
+    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    tab.evaluate("localStorage.clear()")
+    assert watch.errors == []
 
 
-def exported(built_site, name) -> dict:
-    [path] = (built_site / LESSON / "data").glob(f"{name}*.json")
-    return json.loads(path.read_text())
+def test_page_reads_without_javascript(browser, server, lesson):
+    """With JavaScript off the reader gets the static figure in place of the widget."""
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(server.url(f"{lesson.slug}/index.html"))
+    figure = tab.locator(f"{PLAYER} img.widget-figure")
+    assert figure.count() == 1
+    assert "validation loss" in figure.get_attribute("alt")
+    assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert tab.locator("#theme-toggle").is_hidden()
+    context.close()
 
 
+@pytest.mark.slow
+def test_the_player_slider_moves_through_the_whole_run(page, open_widget, widget_data):
+    """Every slider step is a snapshot; together they reach the last epoch with no leap.
+
+    Walking the slider with the keyboard from Home to End, each step moves the epoch by
+    one or by at most 0.1 decades on log10(epoch + 1), and the last step shows the last epoch.
+    """
+    tab, watch = page
+    player = open_widget(tab, "overfit-player")
+    data = widget_data("overfit-player")
+    slider = player.locator("input[type=range]")
+    slider.focus()
+    tab.keyboard.press("Home")
+    seen = [int(player.get_attribute("data-epoch"))]
+    for _ in range(len(data["snapshots"]["epoch"]) - 1):
+        tab.keyboard.press("ArrowRight")
+        seen.append(int(player.get_attribute("data-epoch")))
+    assert seen[0] == 0 and seen[-1] == data["epochs"]
+    for a, b in zip(seen, seen[1:]):
+        assert b == a + 1 or 0 < math.log10(b + 1) - math.log10(a + 1) <= 0.1 + 1e-12, (a, b)
+    assert watch.errors == []
+
+
+FIGURE = "figure[data-widget='{}']"
 MOVE_AND_READ = """(f, values) => {
   for (const [name, v] of Object.entries(values)) {
     const input = f.querySelector(`.${name}-slider`);
@@ -77,20 +154,15 @@ def format_loss(v: float) -> str:
     return f"{v:.3f}" if v >= 0.01 else js_exponential(v, 2)
 
 
-def no_trouble(watch):
-    assert watch.errors == []
-    assert watch.foreign_requests() == []
-
-
 # --------------------------------------------------------------------------- layer playground
 @pytest.mark.slow
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_layer_playground_matches_pytorch(page, server, scheme):
+def test_layer_playground_matches_pytorch(page, open_widget, scheme):
     import torch
 
     tab, watch = page
-    figure = open_widget(tab, server, "layer-playground", scheme)
-    sel = figure_selector("layer-playground")
+    figure = open_widget(tab, "layer-playground", scheme)
+    sel = FIGURE.format("layer-playground")
     reference = {"identity": lambda z: z, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
     before = canvas_pixels(tab, f"{sel} canvas")
     checked = 0
@@ -117,11 +189,11 @@ def test_layer_playground_matches_pytorch(page, server, scheme):
 
 # --------------------------------------------------------------------------- loss landscape
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_loss_landscape_walks_the_recorded_steps(page, server, built_site, scheme):
+def test_loss_landscape_walks_the_recorded_steps(page, open_widget, widget_data, scheme):
     tab, watch = page
-    figure = open_widget(tab, server, "loss-landscape", scheme)
-    sel = figure_selector("loss-landscape")
-    data = exported(built_site, "loss-landscape")
+    figure = open_widget(tab, "loss-landscape", scheme)
+    sel = FIGURE.format("loss-landscape")
+    data = widget_data("loss-landscape")
     assert [r["behaviour"] for r in data["rates"]] == ["crawls", "converges", "oscillates", "diverges"]
     slider = figure.locator(".step-slider")
     for i, rate in enumerate(data["rates"]):
@@ -156,11 +228,11 @@ def test_loss_landscape_walks_the_recorded_steps(page, server, built_site, schem
 
 # --------------------------------------------------------------------------- reading a loss curve
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_loss_curve_reveals_validation_and_best_epoch(page, server, built_site, scheme):
+def test_loss_curve_reveals_validation_and_best_epoch(page, open_widget, widget_data, scheme):
     tab, watch = page
-    figure = open_widget(tab, server, "loss-curve-reading", scheme)
-    sel = figure_selector("loss-curve-reading")
-    data = exported(built_site, "loss-curve-reading")
+    figure = open_widget(tab, "loss-curve-reading", scheme)
+    sel = FIGURE.format("loss-curve-reading")
+    data = widget_data("loss-curve-reading")
     assert figure.get_attribute("data-validation") == "hidden"
     readout = figure.locator(".widget-readout")
     assert "validation loss" not in readout.text_content()
@@ -187,11 +259,11 @@ def test_loss_curve_reveals_validation_and_best_epoch(page, server, built_site, 
 
 # --------------------------------------------------------------------------- three knobs
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_three_knobs_compares_each_regulariser(page, server, built_site, scheme):
+def test_three_knobs_compares_each_regulariser(page, open_widget, widget_data, scheme):
     tab, watch = page
-    figure = open_widget(tab, server, "three-knobs", scheme)
-    sel = figure_selector("three-knobs")
-    data = exported(built_site, "three-knobs")
+    figure = open_widget(tab, "three-knobs", scheme)
+    sel = FIGURE.format("three-knobs")
+    data = widget_data("three-knobs")
     slider = figure.locator(".strength-slider")
     for i, knob in enumerate(data["knobs"]):
         before = canvas_pixels(tab, f"{sel} .fit-canvas")
@@ -215,10 +287,10 @@ def test_three_knobs_compares_each_regulariser(page, server, built_site, scheme)
 
 # --------------------------------------------------------------------------- every widget
 @pytest.mark.parametrize("name", WIDGETS)
-def test_theme_toggle_recolours(page, server, name):
+def test_theme_toggle_recolours(page, open_widget, name):
     tab, watch = page
-    open_widget(tab, server, name, "light")
-    corner = (f"{figure_selector(name)} canvas", 0.02, 0.02)
+    open_widget(tab, name, "light")
+    corner = (f"{FIGURE.format(name)} canvas", 0.02, 0.02)
     light = pixel(tab, *corner)
     tab.click("#theme-toggle")
     dark = pixel(tab, *corner)
@@ -227,9 +299,9 @@ def test_theme_toggle_recolours(page, server, name):
 
 
 @pytest.mark.parametrize("name", WIDGETS)
-def test_labelled_for_screen_readers(page, server, name):
+def test_labelled_for_screen_readers(page, open_widget, name):
     tab, watch = page
-    figure = open_widget(tab, server, name)
+    figure = open_widget(tab, name)
     for canvas in figure.locator("canvas").all():
         assert canvas.get_attribute("role") == "img" and len(canvas.get_attribute("aria-label")) > 30
     for control in figure.locator("input, select").all():
@@ -241,11 +313,11 @@ def test_labelled_for_screen_readers(page, server, name):
 
 
 @pytest.mark.parametrize("name", WIDGETS)
-def test_play_and_menus_are_announced(page, server, name):
+def test_play_and_menus_are_announced(page, open_widget, name):
     """What Play or a menu changes is said by a status region once it settles; the slider's
     own moves are read from its aria-valuetext and are not said a second time."""
     tab, watch = page
-    figure = open_widget(tab, server, name)
+    figure = open_widget(tab, name)
     play, menu = figure.locator("button.play"), figure.locator("select")
     if play.count() == 0 and menu.count() == 0:
         pytest.skip(f"{name} has no Play button and no menu")
@@ -270,32 +342,62 @@ def test_play_and_menus_are_announced(page, server, name):
     no_trouble(watch)
 
 
-def test_fits_a_phone(page, server):
+def test_fits_a_phone(page, open_widget):
     tab, watch = page
     tab.set_viewport_size({"width": 360, "height": 740})
-    open_widget(tab, server, "three-knobs")
+    open_widget(tab, "three-knobs")
     assert tab.evaluate("document.documentElement.scrollWidth") <= 360
     for name in WIDGETS:
-        right = tab.locator(figure_selector(name)).evaluate("f => f.getBoundingClientRect().right")
+        right = tab.locator(FIGURE.format(name)).evaluate("f => f.getBoundingClientRect().right")
         assert right <= 360, name
     no_trouble(watch)
 
 
-def test_static_figures_without_javascript(browser, server):
-    context = browser.new_context(java_script_enabled=False)
-    tab = context.new_page()
-    tab.goto(server.url(f"{LESSON}/index.html"))
-    for name in WIDGETS:
-        img = tab.locator(f"{figure_selector(name)} img.widget-figure")
-        assert img.count() == 1, name
-        assert len(img.get_attribute("alt")) > 60
-        assert img.evaluate("img => img.complete && img.naturalWidth > 0"), name
-    context.close()
+def test_downloads_are_linked_and_published(page_html):
+    """(That each link names a published file: test_every_lesson's link check.)"""
+    assert re.findall(r'href="(downloads/[^"]+)"', page_html)
 
 
-def test_downloads_are_linked_and_published(built_site):
-    html = (built_site / LESSON / "index.html").read_text()
-    links = re.findall(r'href="(downloads/[^"]+)"', html)
-    assert links
-    for link in links:
-        assert (built_site / LESSON / link).is_file(), link
+# --------------------------------------------------------------------------- loss charts
+LOSS_CHARTS = {"overfit-player": "overfit-player--overfit", "loss-curve-reading": "loss-curve-reading--overfit",
+               "three-knobs": None}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CHARTS))
+def test_loss_charts_use_a_log_epoch_axis(widget_data, name):
+    """In the page (the canvas plot is asked for it) and in the fallback figure."""
+    import matplotlib.pyplot as plt
+
+    from generator.theme import tokens
+
+    widget = catalogue(ROOT)[name]
+    assert "xLogEpoch: true" in widget.js.read_text()
+    fig = widget.module().figure(widget_data(name), tokens("light"))
+    try:
+        scales = [ax.get_xscale() for ax in fig.axes]
+        assert "function" in scales
+        loss_ax = fig.axes[scales.index("function")]
+        assert [t.get_text() for t in loss_ax.get_xticklabels()][:4] == ["0", "1", "10", "100"]
+        # Legends sit outside the axes, so none covers a curve.
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                fig.canvas.draw()
+                box, area = legend.get_window_extent(), ax.get_window_extent()
+                assert box.y1 <= area.y0 + 1 or box.x0 >= area.x1 - 1, f"{name}: legend inside the axes"
+    finally:
+        plt.close(fig)
+
+
+def test_alt_texts_state_what_the_overfit_record_shows(page_html, records):
+    """Recomputed here from the record, independently of the widgets' code."""
+    record = records["overfit"]
+    train = record["series"]["train_loss"]
+    ups = sum(1 for i in range(1, len(train)) if train[i] > train[i - 1])
+    assert 0 < ups < len(train) - 1  # the training loss does not fall at every epoch
+    alts = dict(re.findall(r'data-widget="([\w-]+)".*?alt="([^"]*)"', page_html, re.S))
+    assert f"rises at {ups:,} of the {len(train) - 1:,} logged epochs" in alts["loss-curve-reading"]
+    for alt in alts.values():
+        assert "falls throughout" not in alt and "falls for all" not in alt
+    best = min(range(len(record["series"]["val_loss"])), key=record["series"]["val_loss"].__getitem__)
+    assert f"at epoch {record['series']['step'][best]}" in alts["overfit-player"]
