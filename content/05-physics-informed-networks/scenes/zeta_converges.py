@@ -93,8 +93,10 @@ class ZetaConverges(ThemedScene):
         readout = always_redraw(lambda: label(f"ζ = {float(np.interp(step_now(), steps, zeta)):.4f}", size=30,
                                               mono=True, color="model").to_corner(UR, buff=0.4))
         self.add(trace, curve, readout)
-        self.say("Each Adam step moves the network's weights and ζ together.")
+        facts = rec["facts"]
+        self.say(f"{facts['steps']:,} Adam steps move the weights and ζ together; L-BFGS finishes.")
         self.play(progress.animate.set_value(log_step(steps[-1])), run_time=SWEEP_SECONDS, rate_func=linear)
         error = 100 * abs(zeta[-1] - true_zeta) / true_zeta
-        self.say(f"After {int(steps[-1]):,} steps, ζ = {zeta[-1]:.4f}: {error:.1f}% from the true {true_zeta:g}.")
+        self.say(f"Settled after {facts['finish_iterations']} L-BFGS iterations: ζ = {zeta[-1]:.4f}, "
+                 f"{error:.1f}% from the true {true_zeta:g}.")
         self.wait(4.0)
