@@ -8,7 +8,7 @@ published build's), so the browser tests look at exactly what `make site` publis
 with smaller videos.
 
 Lesson fixtures (`lesson`, `records`, `facts`, `page_html`, `guards`, `run_seeds`,
-`open_widget`) find their lesson from where the test file lives: a test in
+`claim_seeds`, `open_widget`) find their lesson from where the test file lives: a test in
 content/03-x/tests/ gets lesson 03-x. The generator's own tests never use them.
 """
 from __future__ import annotations
@@ -227,8 +227,23 @@ def _execute_with_seed(experiments: str, name: str, seed: int, config: dict | No
 
 
 # Records trained by run_seeds, kept for the session: every claim test that needs run `name`
-# on held-out seed 101 shares one training.
+# on held-out seed 101 shares one training. Their cost is reported at the end of the session.
 _FRESH: dict[tuple, dict] = {}
+_FRESH_COST = {"runs": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0}
+
+
+def _children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FRESH_COST["runs"]:
+        terminalreporter.write_line(
+            f"run_seeds trained {_FRESH_COST['runs']} runs afresh: {_FRESH_COST['cpu_seconds']:.0f} CPU-s "
+            f"in {_FRESH_COST['wall_seconds']:.0f} s of wall time")
 
 
 @pytest.fixture(scope="module")
@@ -246,10 +261,17 @@ def run_seeds(lesson):
         key = lambda s: (experiments, name, s, repr(sorted(config.items())))  # noqa: E731
         missing = [s for s in seeds if key(s) not in _FRESH]
         if missing:
+            import time
+
+            cpu, wall = _children_cpu_seconds(), time.monotonic()
             with ProcessPoolExecutor(min(2, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
                 found = pool.map(_execute_with_seed, [experiments] * len(missing), [name] * len(missing), missing,
                                  [config] * len(missing))
                 _FRESH.update({key(s): record for s, record in zip(missing, found)})
+            # The pool's workers have been joined, so their CPU time is in RUSAGE_CHILDREN now.
+            _FRESH_COST["runs"] += len(missing)
+            _FRESH_COST["cpu_seconds"] += _children_cpu_seconds() - cpu
+            _FRESH_COST["wall_seconds"] += time.monotonic() - wall
         return {s: _FRESH[key(s)] for s in seeds}
 
     return train

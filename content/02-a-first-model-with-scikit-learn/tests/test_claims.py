@@ -119,28 +119,34 @@ def test_C_is_the_inverse_of_the_strength_and_the_bias_is_not_penalised(records,
 
 
 def test_scaling_changes_the_penalised_model(records, guards):
-    """ "It is not quite the same model": the raw fit run to convergence and the scaled fit,
-    both with C = 1, disagree on some test tumours' probabilities by more than 0.01."""
+    """ "It is not quite the same model": the scaled fit, written back in raw units, is not
+    the minimum of the raw penalised loss C·Σ log-loss + ½‖w‖² (strictly convex, so its
+    minimum is unique): the gradient there is far from zero. At the scaled optimum the
+    log-loss gradient balances w_s; in raw units it balances σ·w_s, and the penalty asks
+    for w_s/σ, equal only where a column's σ is 1."""
     guards("It is not quite the same model")
+    from scipy.special import expit
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    X_train, X_test, y_train, _ = cancer_split(records["first_model"]["seed"])
-    scaled = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X_train, y_train)
-    # Raw units, converged: the same scaling done by hand inside the data, then undone in the weights,
-    # would give the scaled answer; the penalty on raw-unit weights gives another.
-    raw = LogisticRegression(tol=1e-10, max_iter=1_000_000).fit(X_train, y_train)
-    assert raw.n_iter_[0] < 1_000_000
-    gap = np.abs(raw.predict_proba(X_test)[:, 1] - scaled.predict_proba(X_test)[:, 1]).max()
-    assert gap > 0.01, gap
+    X_train, _, y_train, _ = cancer_split(records["first_model"]["seed"])
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    scaled = LogisticRegression(tol=1e-10, max_iter=10_000).fit((X_train - mean) / std, y_train)
+    w = scaled.coef_.ravel() / std                          # the same line, in raw units
+    b = scaled.intercept_[0] - (scaled.coef_.ravel() * mean / std).sum()
+    p = expit(X_train @ w + b)
+    gradient = X_train.T @ (p - y_train) + w                # of the raw penalised loss, C = 1
+    # As large as the penalty's own pull (max |w|), not a rounding residue: measured 2.1 times
+    # it on the page's split, where the scaled fit's own gradient is 1e-6.
+    assert np.abs(gradient).max() > 0.5 * np.abs(w).max(), (np.abs(gradient).max(), np.abs(w).max())
+    assert abs((p - y_train).sum()) < 1e-6                  # the intercept is still optimal
 
 
 # =========================================================================== 2. honest evaluation
 def test_chosen_model_beats_the_majority_baseline_on_every_split(records, claim_record, guards):
-    """Gain of the chosen model over the majority baseline on validation: at least
-    [[worst_gain]] on the written splits (measured 0.35-0.37), and above 0.3 on held-out
-    splits (measured FILL): the baseline is 0.623 and the model above 0.95 on all ten."""
+    """Gain of the chosen model over the majority baseline on validation. On the written
+    splits the page's "at least [[worst_gain]]" is their minimum; on held-out splits the
+    gain was 0.342-0.368. The bar, 0.3, is four validation tumours (0.009 each) below the
+    lowest measured gain."""
     guards("On each of\n[[honest_split.seeds]] different random splits the chosen model beats the baseline on\n"
            "validation by at least [[honest_split.worst_gain:.2f]].")
     rec = claim_record("honest_split")
@@ -246,13 +252,13 @@ def test_folds_are_stratified(records, guards):
 
 
 def test_fold_spread_shrinks_with_every_size(claim_record, guards):
-    """Measured on seeds 0-4: 4.3-7.3 times smaller at 480 than at 30; held-out FILL.
-    The bar is 3 times."""
+    """At every size the mean spread is below the one before, on every seed. From 30 to 480
+    tumours it shrinks 4.3-7.3 times on seeds 0-4 and 4.8-7.2 times on 100-104: the bar is 4."""
     guards("and it shrinks at every size in between")
     rec = claim_record("cv_spread")
     for s, spread in per_seed(rec, "spread").items():
         assert all(b < a for a, b in zip(spread, spread[1:])), f"seed {s}: {spread}"
-        assert spread[0] >= 3 * spread[-1], f"seed {s}: {spread}"
+        assert spread[0] >= 4 * spread[-1], f"seed {s}: {spread}"
 
 
 # =========================================================================== 5. leakage
@@ -336,14 +342,16 @@ def test_search_score_is_optimistic_on_average(records, claim_record, guards):
 
 # =========================================================================== 7. twice
 def test_sklearn_and_pytorch_coefficients_agree(claim_record, guards):
-    """Worst coefficient or bias disagreement per split: at most 3.7e-6 on seeds 0-4 and FILL
-    held-out; the bar, 1e-5, is the written worst with the held-out spread as margin."""
+    """Worst coefficient or bias disagreement per split after 15,000 steps: 3.7e-6 on seeds
+    0-4 and 2.6e-6 to 3.6e-6 on 100-104. Gradient descent closes the gap geometrically, at a
+    rate set by each split's curvature, so the splits land close together; the bar, 5e-6,
+    leaves a third above the worst of the ten."""
     guards("the worst\ndisagreement was [[twice.worst_difference:.1e]]")
     rec = claim_record("twice")
     snaps = rec["snapshots"]
     assert snaps["step"] == rec["config"]["seeds"]
     for seed, (coef_difference, bias_difference) in zip(snaps["step"], snaps["difference_per_seed"]):
-        assert coef_difference <= 1e-5 and bias_difference <= 1e-5, f"seed {seed}"
+        assert coef_difference <= 5e-6 and bias_difference <= 5e-6, f"seed {seed}"
     assert rec["facts"]["worst_difference"] == pytest.approx(max(d for d, _ in snaps["difference_per_seed"]))
 
 
@@ -355,7 +363,7 @@ def test_sklearn_coefficients_recomputed_independently(records):
     X_train, _, y_train, _ = cancer_split(rec["seed"])
     fresh = LogisticRegression(C=rec["config"]["C"], tol=1e-12, max_iter=100_000)
     fresh.fit(StandardScaler().fit_transform(X_train), y_train)
-    assert np.abs(fresh.coef_.ravel() - np.array(rec["constants"]["torch_coef"])).max() <= 1e-5
+    assert np.abs(fresh.coef_.ravel() - np.array(rec["constants"]["torch_coef"])).max() <= 5e-6
 
 
 def test_lbfgs_iterations_at_the_stated_tolerance(records, guards):
