@@ -226,9 +226,12 @@ def _execute_with_seed(experiments: str, name: str, seed: int, config: dict | No
     return execute(spec, seed=seed, root=ROOT)
 
 
-# Records trained by run_seeds, kept for the session: every claim test that needs run `name`
-# on held-out seed 101 shares one training. Their cost is reported at the end of the session.
-_FRESH: dict[tuple, dict] = {}
+# Records trained by run_seeds are kept in build/test/cache/fresh, keyed by the content of
+# what made them (the experiments file and the local modules it imports, the generator's
+# training module, the run's name, seed and settings): a second `make test` with nothing
+# changed trains nothing, and a changed experiment trains afresh. Their cost is reported
+# at the end of the session.
+FRESH_CACHE = TEST_CACHE / "fresh"
 _FRESH_COST = {"runs": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0}
 
 
@@ -246,35 +249,54 @@ def pytest_terminal_summary(terminalreporter):
             f"in {_FRESH_COST['wall_seconds']:.0f} s of wall time")
 
 
+def _fresh_key(experiments: Path, name: str, seed: int, config: dict) -> str:
+    import hashlib
+
+    from generator.training import local_imports
+
+    digest = hashlib.sha256()
+    for source in [experiments, *sorted(local_imports(experiments, experiments.parent)),
+                   ROOT / "generator" / "training.py"]:
+        digest.update(source.read_bytes())
+    digest.update(repr((name, seed, sorted(config.items()))).encode())
+    return digest.hexdigest()[:20]
+
+
+def train_fresh(experiments: Path, name: str, seeds, **config) -> dict[int, dict]:
+    """Run `name` of `experiments` trained with each seed (and `config` laid over its own),
+    two at a time in worker processes; records already in FRESH_CACHE are read, not trained."""
+    import json
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = list(seeds)
+    paths = {s: FRESH_CACHE / f"{_fresh_key(experiments, name, s, config)}.json" for s in seeds}
+    missing = [s for s in seeds if not paths[s].is_file()]
+    if missing:
+        cpu, wall = _children_cpu_seconds(), time.monotonic()
+        with ProcessPoolExecutor(min(2, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            found = pool.map(_execute_with_seed, [str(experiments)] * len(missing), [name] * len(missing), missing,
+                             [config] * len(missing))
+            FRESH_CACHE.mkdir(parents=True, exist_ok=True)
+            for s, record in zip(missing, found):
+                partial = paths[s].with_suffix(".part")
+                partial.write_text(json.dumps(record))
+                partial.replace(paths[s])   # whole or not at all
+        # The pool's workers have been joined, so their CPU time is in RUSAGE_CHILDREN now.
+        _FRESH_COST["runs"] += len(missing)
+        _FRESH_COST["cpu_seconds"] += _children_cpu_seconds() - cpu
+        _FRESH_COST["wall_seconds"] += time.monotonic() - wall
+    return {s: json.loads(paths[s].read_text()) for s in seeds}
+
+
 @pytest.fixture(scope="module")
 def run_seeds(lesson):
     """run_seeds(name, seeds, **config) -> {seed: record}: the lesson's run `name` trained
     afresh with each seed (and `config` laid over its own), two at a time in worker
-    processes. A record is trained once per session, however many tests ask for it."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    experiments = str(lesson.folder / "experiments.py")
-
-    def train(name: str, seeds, **config) -> dict[int, dict]:
-        seeds = list(seeds)
-        key = lambda s: (experiments, name, s, repr(sorted(config.items())))  # noqa: E731
-        missing = [s for s in seeds if key(s) not in _FRESH]
-        if missing:
-            import time
-
-            cpu, wall = _children_cpu_seconds(), time.monotonic()
-            with ProcessPoolExecutor(min(2, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
-                found = pool.map(_execute_with_seed, [experiments] * len(missing), [name] * len(missing), missing,
-                                 [config] * len(missing))
-                _FRESH.update({key(s): record for s, record in zip(missing, found)})
-            # The pool's workers have been joined, so their CPU time is in RUSAGE_CHILDREN now.
-            _FRESH_COST["runs"] += len(missing)
-            _FRESH_COST["cpu_seconds"] += _children_cpu_seconds() - cpu
-            _FRESH_COST["wall_seconds"] += time.monotonic() - wall
-        return {s: _FRESH[key(s)] for s in seeds}
-
-    return train
+    processes. Records are cached by content (see FRESH_CACHE), so each is trained once."""
+    experiments = lesson.folder / "experiments.py"
+    return lambda name, seeds, **config: train_fresh(experiments, name, seeds, **config)
 
 
 @pytest.fixture(scope="module", params=["written", "held-out"])
