@@ -262,7 +262,7 @@ def _fresh_key(experiments: Path, name: str, seed: int, config: dict) -> str:
     return digest.hexdigest()[:20]
 
 
-def train_fresh(experiments: Path, name: str, seeds, **config) -> dict[int, dict]:
+def train_fresh(experiments: Path, name: str, seeds, /, **config) -> dict[int, dict]:
     """Run `name` of `experiments` trained with each seed (and `config` laid over its own),
     two at a time in worker processes; records already in FRESH_CACHE are read, not trained."""
     import json
@@ -293,10 +293,15 @@ def train_fresh(experiments: Path, name: str, seeds, **config) -> dict[int, dict
 @pytest.fixture(scope="module")
 def run_seeds(lesson):
     """run_seeds(name, seeds, **config) -> {seed: record}: the lesson's run `name` trained
-    afresh with each seed (and `config` laid over its own), two at a time in worker
-    processes. Records are cached by content (see FRESH_CACHE), so each is trained once."""
+    afresh with each seed (and `config` laid over its own, which may hold a `seeds` setting
+    of the run's own), two at a time in worker processes. Records are cached by content
+    (see FRESH_CACHE), so each is trained once."""
     experiments = lesson.folder / "experiments.py"
-    return lambda name, seeds, **config: train_fresh(experiments, name, seeds, **config)
+
+    def train(name: str, seeds, /, **config) -> dict[int, dict]:
+        return train_fresh(experiments, name, seeds, **config)
+
+    return train
 
 
 @pytest.fixture(scope="module", params=["written", "held-out"])
