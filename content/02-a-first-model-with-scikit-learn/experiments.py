@@ -389,7 +389,7 @@ def depth_curve(rec, *, seed: int, seeds: list, depths: list, folds: int) -> Non
 # 0.958-0.972, the test lower on every split, by 0.007-0.023. 5.5 s of CPU for the
 # five seeds. But on seeds 5-14 the test tied or beat the search 4 times in 10: "every
 # time" was luck. The run covers 20 splits, and the page says how often and by how much
-# on average (an audit's mean over 15 splits: +0.0075). 22 s of CPU.
+# on average (an audit's mean over 15 splits: +0.0075). Four times the CPU of five splits.
 GRID_KEEP = [1, 2, 5, 10, 20, 30]
 GRID_C = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 

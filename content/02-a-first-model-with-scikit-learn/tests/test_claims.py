@@ -329,8 +329,10 @@ def test_deepest_tree_is_worse_than_predicting_the_mean(claim_record, guards):
 
 def test_search_score_is_optimistic_on_average(records, claim_record, guards):
     """The search's best cross-validated score is above the test score on average over the
-    splits (measured: FILL written, FILL held-out), and on more than half of them."""
-    guards("on average")
+    splits, and on more than half of them. Measured over 20 splits: 14 below and a mean gap
+    of +0.0061 on seeds 0-19, HELD on 100-119. An audit found the test tying or beating the
+    search on 4 of seeds 5-14, so the page no longer says "every time"."""
+    guards("on [[grid_search.below]] of them,\nand on average [[grid_search.mean_gap:.3f]] below it")
     rec = claim_record("grid_search")
     gaps = [r["best_cv"] - r["test"] for r in rows(rec)]
     assert np.mean(gaps) > 0, gaps
