@@ -327,17 +327,21 @@ def test_deepest_tree_is_worse_than_predicting_the_mean(claim_record, guards):
         assert per_seed(rec, "val_mse")[s][-1] > per_seed(rec, "baseline_mse")[s][0], f"seed {s}"
 
 
-def test_search_score_is_optimistic_on_average(records, claim_record, guards):
-    """The search's best cross-validated score is above the test score on average over the
-    splits, and on more than half of them. Measured over 20 splits: 14 below and a mean gap
-    of +0.0061 on seeds 0-19, HELD on 100-119. An audit found the test tying or beating the
-    search on 4 of seeds 5-14, so the page no longer says "every time"."""
-    guards("on [[grid_search.below]] of them,\nand on average [[grid_search.mean_gap:.3f]] below it")
+def test_search_optimism_is_small_next_to_the_test_noise(records, claim_record, guards):
+    """ "Here the luck is small next to the noise of the test set itself": the mean gap
+    (search's best CV score minus test score) is smaller than the gaps' standard deviation,
+    and the gap takes both signs. Measured over 20 splits: 14 below, mean +0.0061, gaps
+    -0.017 to +0.030 on seeds 0-19; 9 below, mean -0.0004, gaps -0.019 to +0.023 on 100-119.
+    An earlier page said "below every time" from seeds 0-4, and "on average optimistic"
+    would fail on the held-out splits, so the page says neither."""
+    guards("Here the luck is small next to the noise of the\ntest set itself")
     rec = claim_record("grid_search")
-    gaps = [r["best_cv"] - r["test"] for r in rows(rec)]
-    assert np.mean(gaps) > 0, gaps
-    assert sum(g > 0 for g in gaps) > len(gaps) / 2, gaps
-    assert rec["facts"]["below"] == sum(g > 0 for g in gaps)
+    gaps = np.array([r["best_cv"] - r["test"] for r in rows(rec)])
+    assert len(gaps) == 20
+    assert abs(gaps.mean()) < gaps.std(), gaps
+    assert gaps.min() < 0 < gaps.max(), gaps
+    assert rec["facts"]["below"] == int((gaps > 0).sum())
+    assert rec["facts"]["min_gap"] == pytest.approx(gaps.min()) and rec["facts"]["max_gap"] == pytest.approx(gaps.max())
     c = records["grid_search"]["constants"]
     assert len(c["mean_cv"]) == records["grid_search"]["facts"]["candidates"] == 36
 
