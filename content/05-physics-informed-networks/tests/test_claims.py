@@ -316,7 +316,9 @@ def test_lambda_sweep(records, guards):
 # --------------------------------------------------------------------------- the inverse problem
 def test_zeta_has_converged(seeded):
     """The L-BFGS finish stops when ζ moved less than 1e-6 over its last 50 iterations:
-    checked on the logged series, and the table's ζ is that last value."""
+    checked on the logged series, and the table's ζ is that last value. Measured on held-out
+    seeds: the finish took 70 to 300 iterations, ζ then not moving at all (below 1e-15), and
+    the largest gradient component left was at most 2e-5; the cap is 1,000."""
     for seed, rec in seeded("inverse").items():
         steps, zeta = rec["series"]["step"], rec["series"]["zeta"]
         last = steps[-1]
@@ -327,7 +329,10 @@ def test_zeta_has_converged(seeded):
 
 
 def test_learned_damping_within_stated_range(seeded, guards):
-    """Measured: FILL."""
+    """Converged ζ, 60 readings over the whole window: 0.5% to 5.2% off on held-out seeds
+    100-104 (5.2% on seed 103, which is why the page no longer says 5%), WRITTEN on 0-4.
+    An audit of the estimator found it missing 5% on about 15% of draws, so 10% is about
+    twice the typical miss, not a bar tuned to these seeds."""
     guards("every seed lands within 10% of the true $\\zeta$")
     for seed, rec in seeded("inverse").items():
         assert len(rec["constants"]["t_obs"]) == 60 and max(rec["constants"]["t_obs"]) > 0.9
@@ -336,8 +341,10 @@ def test_learned_damping_within_stated_range(seeded, guards):
 
 
 def test_early_measurements_alone_are_less_reliable(seeded, guards):
-    """The worst seed from the 12 early measurements is FILL times as far off as the worst
-    from the 60 (measured FILL)."""
+    """"Less reliable": the worst of five seeds from the 12 early measurements is more than
+    twice as far off as the worst from the 60. Held-out seeds: 23.0% against 5.2% (4.4
+    times); a single seed can still do well from the early ones (3.6% on seed 102), which
+    is why the claim is about the worst case, not every seed."""
     guards("with only the early ones, the estimate is much less reliable")
     window = max(zeta_error(r) for r in seeded("inverse_window").values())
     whole = max(zeta_error(r) for r in seeded("inverse").values())
