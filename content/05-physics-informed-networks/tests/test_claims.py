@@ -212,8 +212,9 @@ def test_physics_alone_is_usually_more_accurate(seeded, guards):
 
 def test_no_network_extrapolates_past_the_collocation_window(seeded, guards):
     """Past t = 1 no collocation point checks the equation: each network's RMS error there is
-    at least a third of the swing's own RMS (measured: FILL), so none of them
-    predicts it."""
+    at least a third of the swing's own RMS (0.48). Measured: the hybrid's 0.36-0.54 on
+    held-out seeds (0.76 of the swing at the least), an audit's 0.19-0.53 for the trained
+    networks; a third leaves room below the audit's lowest, 0.4 of the swing."""
     guards("Past $t$ = 1, where no collocation point checks the equation")
     for name in ("physics_only", "hybrid"):
         for seed, rec in seeded(name).items():
@@ -297,6 +298,17 @@ def test_hard_initial_conditions_hold_exactly(records):
     rec = records["physics_hard"]
     assert max(rec["series"]["initial_loss"]) < 1e-12
     assert rec["snapshots"]["prediction"][0][0] == pytest.approx(1.0)
+
+
+def test_built_in_starting_conditions_help_inside_the_window(seeded, guards):
+    """The hard-coded network's largest error in the window is below the penalised one's on
+    most seeds (at least 4 of 5): measured WRITTEN on 0-4 and HELD on 100-104."""
+    guards("on most seeds it helps inside the window")
+    hard, penalised = seeded("physics_hard"), seeded("physics_only")
+    better = [errors(hard[s])["max"] < errors(penalised[s])["max"] for s in hard]
+    assert sum(better) >= 4, better
+    for s, rec in hard.items():
+        assert errors(rec)["max"] <= rec["facts"]["tolerance"], f"seed {s}"
 
 
 # --------------------------------------------------------------------------- the weight λ
