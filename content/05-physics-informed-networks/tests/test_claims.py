@@ -173,12 +173,16 @@ def test_hybrid_extrapolates_at_least_five_times_better(seeded, guards):
 
 
 def test_physics_only_within_stated_tolerance(seeded, guards):
-    """Measured: max |error| at most 0.007 on seeds 0-4 against the stated 0.02."""
-    guards("the physics-only network is within [[physics_only.tolerance]] of the exact solution at every point "
-           "of the window")
+    """Max |error| within 0.02 on at least 4 of 5 seeds. Measured: at most 0.007 on seeds
+    0-4; 0.0003-0.0027 on 100-102 and 104 but 0.029 on 103, which is why the page says
+    "on most seeds, though not all" instead of every seed."""
+    guards("The physics-only network is\nwithin [[physics_only.tolerance]] of the exact solution at every point of the window on\n"
+           "most seeds, though not all")
+    within = []
     for seed, rec in seeded("physics_only").items():
         assert rec["facts"]["tolerance"] == 0.02
-        assert errors(rec)["max"] <= rec["facts"]["tolerance"], f"seed {seed}"
+        within.append(errors(rec)["max"] <= rec["facts"]["tolerance"])
+    assert sum(within) >= 4, within
 
 
 def test_data_only_fits_inside_and_pays_outside(seeded, guards):
@@ -203,7 +207,8 @@ def test_all_three_close_inside_the_window(seeded, guards):
 
 
 def test_physics_alone_is_usually_more_accurate(seeded, guards):
-    """ "usually": on at least 3 of the 5 seeds of each set."""
+    """ "usually": on at least 3 of the 5 seeds of each set (RMS error over the window).
+    Measured on 100-104: physics alone better on 4 (not on 103)."""
     guards("Notice that physics alone is usually a little more accurate than physics plus data here")
     physics, hybrid = seeded("physics_only"), seeded("hybrid")
     better = [errors(physics[s])["all"] < errors(hybrid[s])["all"] for s in physics]
@@ -307,8 +312,6 @@ def test_built_in_starting_conditions_help_inside_the_window(seeded, guards):
     hard, penalised = seeded("physics_hard"), seeded("physics_only")
     better = [errors(hard[s])["max"] < errors(penalised[s])["max"] for s in hard]
     assert sum(better) >= 4, better
-    for s, rec in hard.items():
-        assert errors(rec)["max"] <= rec["facts"]["tolerance"], f"seed {s}"
 
 
 # --------------------------------------------------------------------------- the weight λ
