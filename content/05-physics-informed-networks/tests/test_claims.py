@@ -305,13 +305,18 @@ def test_hard_initial_conditions_hold_exactly(records):
     assert rec["snapshots"]["prediction"][0][0] == pytest.approx(1.0)
 
 
-def test_built_in_starting_conditions_help_inside_the_window(seeded, guards):
-    """The hard-coded network's largest error in the window is below the penalised one's on
-    most seeds (at least 4 of 5): measured WRITTEN on 0-4 and HELD on 100-104."""
-    guards("on most seeds it helps inside the window")
+def test_built_in_starting_conditions(seeded, guards):
+    """Inside the window neither version is closer on every seed: measured, the built-in one
+    had the smaller largest error on 2 of 5 seeds in each set (all errors below 0.0035 except
+    penalised seed 103, 0.029). Past t = 1 the built-in one's RMS error was lower on all ten
+    seeds: 0.06-0.50 against 0.32-0.53 on 0-4, 0.05-0.30 against 0.29-0.47 on 100-104."""
+    guards("which of the two is closer\nchanges from seed to seed")
+    guards("the\nbuilt-in version did better than the penalised one on every seed tested")
     hard, penalised = seeded("physics_hard"), seeded("physics_only")
-    better = [errors(hard[s])["max"] < errors(penalised[s])["max"] for s in hard]
-    assert sum(better) >= 4, better
+    closer = [errors(hard[s])["max"] < errors(penalised[s])["max"] for s in hard]
+    assert 0 < sum(closer) < len(closer), closer
+    for s in hard:
+        assert errors(hard[s])["beyond"] < errors(penalised[s])["beyond"], f"seed {s}"
 
 
 # --------------------------------------------------------------------------- the weight λ
