@@ -278,14 +278,15 @@ def test_leaky_cv_is_far_above_chance_and_honest_cv_is_chance(claim_record, guar
 
 
 def test_no_leak_without_a_choice_and_more_leak_with_more_columns(claim_record, guards):
-    """Columns 40, 100, 300, ... 10,000: two steps apart is a tenfold increase, and the leaky
-    score is higher there on every seed. Step to step it rose on every written seed but fell
-    on held-out seeds 101 and 104 (by 0.003 and 0.023), so the page says it can dip."""
-    guards("the leaky score climbs with every tenfold increase\nin the columns")
+    """Columns 40, 100, 300, ... 10,000: two steps apart is a 7.5- to tenfold increase, and
+    the leaky score is higher there on every seed. Step to step it rose on every written
+    seed but fell on held-out seeds 101 and 104 (by 0.003 and 0.023), so the page says it
+    can dip."""
+    guards("the leaky score climbs over every two steps of the sweep")
     rec = claim_record("leakage")
     assert rec["facts"]["fewest"] == rec["facts"]["keep"]
     features = rec["config"]["features"]
-    assert all(c == 10 * a for a, c in zip(features, features[2:]))
+    assert all(7 * a <= c <= 10 * a for a, c in zip(features, features[2:]))
     for s in rec["config"]["seeds"]:
         leaky, honest = per_seed(rec, "leaky")[s], per_seed(rec, "honest")[s]
         assert leaky[0] == honest[0], f"seed {s}"
@@ -322,11 +323,13 @@ def test_training_error_falls_with_every_level(claim_record, guards):
         assert train[-1] < 0.05 * per_seed(rec, "baseline_mse")[s][0], f"seed {s}"
 
 
-def test_deepest_tree_is_worse_than_predicting_the_mean(claim_record, guards):
+def test_deepest_tree_is_worse_than_predicting_the_mean(records, guards):
+    """Said of the split the page shows. Over splits it is not always so (seed 7: 5,900 for
+    depth 12 against 5,972 for the mean), so the page says it of this split only."""
+    guards("On this\nsplit it is lowest at depth")
     guards("worse even than always predicting the mean")
-    rec = claim_record("depth_curve")
-    for s in rec["config"]["seeds"]:
-        assert per_seed(rec, "val_mse")[s][-1] > per_seed(rec, "baseline_mse")[s][0], f"seed {s}"
+    rec = records["depth_curve"]
+    assert per_seed(rec, "val_mse")[rec["seed"]][-1] > per_seed(rec, "baseline_mse")[rec["seed"]][0]
 
 
 def test_search_optimism_is_small_next_to_the_test_noise(records, claim_record, guards):
