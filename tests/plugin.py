@@ -8,7 +8,7 @@ published build's), so the browser tests look at exactly what `make site` publis
 with smaller videos.
 
 Lesson fixtures (`lesson`, `records`, `facts`, `page_html`, `guards`, `run_seeds`,
-`open_widget`) find their lesson from where the test file lives: a test in
+`claim_seeds`, `open_widget`) find their lesson from where the test file lives: a test in
 content/03-x/tests/ gets lesson 03-x. The generator's own tests never use them.
 """
 from __future__ import annotations
@@ -248,30 +248,114 @@ def guards(lesson):
     return check
 
 
-def _execute_with_seed(experiments: str, name: str, seed: int) -> dict:
+def _execute_with_seed(experiments: str, name: str, seed: int, config: dict | None = None) -> dict:
+    import dataclasses
+
     from generator.authoring import execute
     from generator.training import load_experiments
 
     specs = {spec.name: spec for spec in load_experiments(Path(experiments), ROOT)}
-    return execute(specs[name], seed=seed, root=ROOT)
+    spec = specs[name]
+    if config:
+        spec = dataclasses.replace(spec, config={**spec.config, **config})
+    return execute(spec, seed=seed, root=ROOT)
+
+
+# Records trained by run_seeds are kept in build/test/cache/fresh, keyed by the content of
+# what made them (the experiments file and the local modules it imports, the generator's
+# training module, the run's name, seed and settings): a second `make test` with nothing
+# changed trains nothing, and a changed experiment trains afresh. Their cost is reported
+# at the end of the session.
+FRESH_CACHE = TEST_CACHE.parent / "fresh"  # beside the build's cache, which prunes what it did not use
+_FRESH_COST = {"runs": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0}
+
+
+def _children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FRESH_COST["runs"]:
+        terminalreporter.write_line(
+            f"run_seeds trained {_FRESH_COST['runs']} runs afresh: {_FRESH_COST['cpu_seconds']:.0f} CPU-s "
+            f"in {_FRESH_COST['wall_seconds']:.0f} s of wall time")
+
+
+def _fresh_key(experiments: Path, name: str, seed: int, config: dict) -> str:
+    import hashlib
+
+    from generator.sources import local_imports
+
+    digest = hashlib.sha256()
+    for source in [experiments, *sorted(local_imports(experiments, experiments.parent)),
+                   ROOT / "generator" / "authoring.py"]:
+        digest.update(source.read_bytes())
+    digest.update(repr((name, seed, sorted(config.items()))).encode())
+    return digest.hexdigest()[:20]
+
+
+def train_fresh(experiments: Path, name: str, seeds, /, **config) -> dict[int, dict]:
+    """Run `name` of `experiments` trained with each seed (and `config` laid over its own),
+    two at a time in worker processes; records already in FRESH_CACHE are read, not trained."""
+    import json
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = list(seeds)
+    paths = {s: FRESH_CACHE / f"{_fresh_key(experiments, name, s, config)}.json" for s in seeds}
+    missing = [s for s in seeds if not paths[s].is_file()]
+    if missing:
+        cpu, wall = _children_cpu_seconds(), time.monotonic()
+        with ProcessPoolExecutor(min(2, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            found = pool.map(_execute_with_seed, [str(experiments)] * len(missing), [name] * len(missing), missing,
+                             [config] * len(missing))
+            FRESH_CACHE.mkdir(parents=True, exist_ok=True)
+            for s, record in zip(missing, found):
+                partial = paths[s].with_suffix(".part")
+                partial.write_text(json.dumps(record))
+                partial.replace(paths[s])   # whole or not at all
+        # The pool's workers have been joined, so their CPU time is in RUSAGE_CHILDREN now.
+        _FRESH_COST["runs"] += len(missing)
+        _FRESH_COST["cpu_seconds"] += _children_cpu_seconds() - cpu
+        _FRESH_COST["wall_seconds"] += time.monotonic() - wall
+    return {s: json.loads(paths[s].read_text()) for s in seeds}
 
 
 @pytest.fixture(scope="module")
 def run_seeds(lesson):
-    """run_seeds(name, seeds) -> {seed: record}: the lesson's run `name` trained afresh
-    with each seed, two at a time in worker processes (the records are not cached)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """run_seeds(name, seeds, **config) -> {seed: record}: the lesson's run `name` trained
+    afresh with each seed (and `config` laid over its own, which may hold a `seeds` setting
+    of the run's own), two at a time in worker processes. Records are cached by content
+    (see FRESH_CACHE), so each is trained once."""
+    experiments = lesson.folder / "experiments.py"
 
-    experiments = str(lesson.folder / "experiments.py")
-
-    def train(name: str, seeds) -> dict[int, dict]:
-        seeds = list(seeds)
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            found = list(pool.map(_execute_with_seed, [experiments] * len(seeds), [name] * len(seeds), seeds))
-        return dict(zip(seeds, found))
+    def train(name: str, seeds, /, **config) -> dict[int, dict]:
+        return train_fresh(experiments, name, seeds, **config)
 
     return train
+
+
+@pytest.fixture(scope="module", params=["written", "held-out"])
+def claim_seeds(request) -> tuple[int, ...]:
+    """The seeds a claim over seeds is checked on: a test that takes this fixture runs twice,
+    once on WRITTEN_SEEDS (the seeds the lesson's prose and tables were written from) and
+    once on HELD_OUT_SEEDS (seeds nobody looked at while writing). The test reads the
+    build's records for the first and trains what it needs with run_seeds for the second;
+    `claim_seeds.held_out` tells it which. A claim that fails only on the held-out seeds was
+    tuned to the written ones: rewrite the sentence (a rate, a range) or change the set-up."""
+    return ClaimSeeds(WRITTEN_SEEDS if request.param == "written" else HELD_OUT_SEEDS)
+
+
+class ClaimSeeds(tuple):
+    """A tuple of seeds that knows whether it is the held-out set."""
+
+    @property
+    def held_out(self) -> bool:
+        return tuple(self) == HELD_OUT_SEEDS
 
 
 @pytest.fixture

@@ -337,15 +337,18 @@ def leakage(rec, *, seed: int, seeds: list, samples: int, keep: int, features: l
 # Measured over seeds 0-4: the validation error is lowest at depth 2 every time
 # (3,735-4,142), 16-19% below depth 1 and far below depth 12 (6,379-7,087), which is
 # worse than always predicting the mean (5,935-5,974), while the training error falls
-# all the way to 42-115. 0.9 s of CPU for the five seeds.
+# all the way to 42-115. 0.9 s of CPU for the five seeds. An audit found depth 3 best on
+# seeds 5, 7 and 8, so the run covers ten splits (0-9) and the page gives the range of
+# best depths, not one depth.
 DEPTHS = list(range(1, 13))
+DEPTH_SEEDS = list(range(10))
 
 
 def diabetes() -> tuple[np.ndarray, np.ndarray]:
     return load_diabetes(return_X_y=True)
 
 
-@run(seed=0, seeds=SEEDS, depths=DEPTHS, folds=5)
+@run(seed=0, seeds=DEPTH_SEEDS, depths=DEPTHS, folds=5)
 def depth_curve(rec, *, seed: int, seeds: list, depths: list, folds: int) -> None:
     """Training and validation error of a regression tree against its depth: the U of lesson 01."""
     X, y = diabetes()
@@ -370,6 +373,11 @@ def depth_curve(rec, *, seed: int, seeds: list, depths: list, folds: int) -> Non
     val = [rec.series["val_mse"][i] for i in mine]
     train = [rec.series["train_mse"][i] for i in mine]
     best = int(np.argmin(val))
+    best_depths = []
+    for s in seeds:
+        of_seed = [rec.series["val_mse"][i] for i, t in enumerate(rec.series["seed"]) if t == s]
+        best_depths.append(depths[int(np.argmin(of_seed))])
+    rec.fact(seeds=len(seeds), min_best_depth=min(best_depths), max_best_depth=max(best_depths))
     rec.fact(samples=len(y), columns=X.shape[1], folds=folds, shallowest=depths[0], deepest=depths[-1],
              best_depth=depths[best], best_val_mse=val[best], first_val_mse=val[0], last_val_mse=val[-1],
              last_train_mse=train[-1], baseline_mse=rec.series["baseline_mse"][mine[0]])
@@ -379,7 +387,9 @@ def depth_curve(rec, *, seed: int, seeds: list, depths: list, folds: int) -> Non
 # penalty C, 6 x 6 = 36 candidates, each cross-validated on the training 75% only.
 # Measured over seeds 0-4: best cross-validated accuracy 0.977-0.986, test accuracy
 # 0.958-0.972, the test lower on every split, by 0.007-0.023. 5.5 s of CPU for the
-# five seeds.
+# five seeds. But on seeds 5-14 the test tied or beat the search 4 times in 10: "every
+# time" was luck. The run covers 20 splits, and the page says how often and by how much
+# on average (an audit's mean over 15 splits: +0.0075). Four times the CPU of five splits.
 GRID_KEEP = [1, 2, 5, 10, 20, 30]
 GRID_C = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 
@@ -398,7 +408,10 @@ def grid_search_once(X, y, seed: int):
     return search, test_accuracy, len(X_train), len(X_test)
 
 
-@run(seed=0, seeds=SEEDS)
+GRID_SEEDS = list(range(20))
+
+
+@run(seed=0, seeds=GRID_SEEDS)
 def grid_search(rec, *, seed: int, seeds: list) -> None:
     """A grid search picks the best of 36 settings by cross-validation; the test set scores the winner."""
     X, y = cancer()
@@ -415,7 +428,8 @@ def grid_search(rec, *, seed: int, seeds: list) -> None:
                      test=test_accuracy, train_rows=train_rows, test_rows=test_rows,
                      candidates=len(results["mean_test_score"]))
     gaps = rec.series["gap"]
-    rec.fact(seeds=len(seeds), min_gap=min(gaps), max_gap=max(gaps), mean_gap=float(np.mean(gaps)))
+    rec.fact(seeds=len(seeds), min_gap=min(gaps), max_gap=max(gaps), mean_gap=float(np.mean(gaps)),
+             below=sum(g > 0 for g in gaps))
 
 
 # =========================================================================== 7. the same model twice
@@ -429,6 +443,7 @@ def grid_search(rec, *, seed: int, seeds: list) -> None:
 # seeds 0-1 (2.2 s of CPU per seed). 15,000 steps keep every seed of 0-4 below 3.7e-6
 # (10 s of CPU for the five).
 TWICE_STEPS = 15_000
+SKLEARN_TOL = 1e-10   # scikit-learn's default is 1e-4: its answer must be exact enough to compare with
 
 
 def penalised_loss(model: nn.Linear, C: float, rows: int):
@@ -445,7 +460,7 @@ def logistic_twice(X, y, seed: int, C: float, steps: int, rec=None) -> dict:
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
     Z = StandardScaler().fit_transform(X_train)
     # [start:sklearn-twice]
-    sk = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(Z, y_train)
+    sk = LogisticRegression(C=C, tol=SKLEARN_TOL, max_iter=10_000).fit(Z, y_train)
     # [end:sklearn-twice]
     x = torch.tensor(Z)                                            # float64
     t = torch.tensor(y_train, dtype=torch.float64).reshape(-1, 1)
@@ -491,7 +506,7 @@ def twice(rec, *, seed: int, seeds: list, C: float, steps: int) -> None:
     rec.constant(sklearn_coef=shown["sk"], torch_coef=shown["torch"], seeds_tried=seeds,
                  max_difference_per_seed=differences)
     order = np.argsort(-np.abs(shown["sk"]))
-    rec.fact(C=C, steps=steps, sklearn_iterations=shown["sk_iterations"], rows=shown["rows"],
+    rec.fact(C=C, steps=steps, sklearn_iterations=shown["sk_iterations"], sklearn_tol=SKLEARN_TOL, rows=shown["rows"],
              features=len(shown["sk"]), lr=shown["lr"],
              max_difference=shown["max_difference"], bias_difference=shown["bias_difference"],
              worst_difference=max(differences), seeds=len(seeds),

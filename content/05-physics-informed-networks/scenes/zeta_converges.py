@@ -29,7 +29,7 @@ class ZetaConverges(ThemedScene):
 
     def read_run(self) -> None:
         rec = load_record(RECORDS[0])
-        self.const, series, snaps = rec["constants"], rec["series"], rec["snapshots"]
+        self.const, series, snaps, self.facts = rec["constants"], rec["series"], rec["snapshots"], rec["facts"]
         self.steps = np.array(series["step"], dtype=float)
         self.zeta = np.array(series["zeta"])
         self.true_zeta = self.const["zeta"]
@@ -111,12 +111,13 @@ class ZetaConverges(ThemedScene):
                                               size=30, mono=True, color="model").to_corner(UR, buff=0.4))
         self.add(trace, curve, readout)
         self.chapter("Learning ζ")
-        self.say("Each Adam step moves the network's weights and ζ together.")
+        self.say(f"{self.facts['steps']:,} Adam steps move the weights and ζ together; L-BFGS finishes.")
         self.play(self.progress.animate.set_value(log_step(self.steps[-1])), run_time=SWEEP_SECONDS,
                   rate_func=linear)
 
     def say_how_close_it_ends(self) -> None:
         zeta, true_zeta = self.zeta, self.true_zeta
         error = 100 * abs(zeta[-1] - true_zeta) / true_zeta
-        self.say(f"After {int(self.steps[-1]):,} steps, ζ = {zeta[-1]:.4f}: {error:.1f}% from the true {true_zeta:g}.")
+        self.say(f"Settled after {self.facts['finish_iterations']} L-BFGS iterations: ζ = {zeta[-1]:.4f}, "
+                 f"{error:.1f}% from the true {true_zeta:g}.")
         self.wait(4.0)
