@@ -261,9 +261,9 @@ def _execute_with_seed(experiments: str, name: str, seed: int, config: dict | No
     return execute(spec, seed=seed, root=ROOT)
 
 
-# Records trained by run_seeds are kept in build/test/cache/fresh, keyed by the content of
+# Records trained by run_seeds are kept in build/test/fresh, keyed by the content of
 # what made them (the experiments file and the local modules it imports, the generator's
-# training module, the run's name, seed and settings): a second `make test` with nothing
+# authoring API, the run's name, seed and settings): a second `make test` with nothing
 # changed trains nothing, and a changed experiment trains afresh. Their cost is reported
 # at the end of the session.
 FRESH_CACHE = TEST_CACHE.parent / "fresh"  # beside the build's cache, which prunes what it did not use
