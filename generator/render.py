@@ -39,7 +39,7 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cache import Cache, file_digest, text_digest
+from generator.cache import Cache, entry_damage, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
 from generator.theme import THEMES, manim_colors
@@ -58,6 +58,11 @@ _SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt", "chapters":
 def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
     """{"video": ..., "poster": ..., "captions": ..., "chapters": ...} inside one cache entry."""
     return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
+# Every scene is drawn once, in the first theme's palette; the others are painted from the same
+# drawing (generator/frames.py).
+DRAWN_IN = THEMES[0]
+FRAMES_MODULE = Path(__file__).with_name("frames.py")
+SEGMENT_FORMAT_VERSION = "1"  # bump when segments change in a way no hashed input shows
 HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
 # Seconds one (scene, theme) may take to render, unless its file says `TIMEOUT = ...`.
 DEFAULT_SCENE_TIMEOUT = 1800.0
@@ -166,12 +171,16 @@ def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quali
         inputs[relative(dep, root)] = file_digest(dep)
     for run_id in scene.records:
         inputs[f"record:{run_id}"] = file_digest(records[run_id])
-    # Only this theme's colours: retinting the dark palette leaves light videos alone.
+    # This theme's colours, and the first theme's, which the scene is drawn in (see frames.py):
+    # retinting the dark palette leaves light videos alone.
     inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
+    inputs["palette:drawn-in"] = text_digest(json.dumps(manim_colors(DRAWN_IN), sort_keys=True))
     inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
     inputs["version:manim"] = importlib.metadata.version("manim")
     inputs["version:ffmpeg"] = ffmpeg_fingerprint()
     inputs["generator/render.py"] = file_digest(Path(__file__))
+    inputs["generator/frames.py"] = file_digest(FRAMES_MODULE)
+    inputs["version:pycairo"] = importlib.metadata.version("pycairo")
     return inputs
 
 
@@ -209,7 +218,7 @@ def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache:
         check_records(scene, records, root)
 
     results: dict[str, dict[str, dict[str, Path]]] = {}
-    stale = []
+    stale: dict[str, tuple[SceneSource, dict[str, dict[str, str]]]] = {}  # scene key -> (scene, {theme: inputs})
     for scene in scenes:
         for theme in THEMES:
             inputs = scene_inputs(scene, theme, records, quality, root)
@@ -217,83 +226,113 @@ def render_scenes(scenes_dir: Path, records: dict[str, Path], root: Path, cache:
             if entry is not None:
                 results.setdefault(scene.key, {})[theme] = output_files(entry.folder, scene.key, theme)
             else:
-                stale.append((scene, theme, inputs))
-    for scene, theme, inputs in stale:
-        name = f"{scene.key}-{theme}"
-        if why is not None:
-            why.append(f"render/{name}: {cache.why('render', name, inputs)}")
-    for scene, theme, folder in _render_all(stale, records, root, cache, progress, quality, workers):
+                stale.setdefault(scene.key, (scene, {}))[1][theme] = inputs
+    for scene, themes in stale.values():
+        for theme, inputs in themes.items():
+            name = f"{scene.key}-{theme}"
+            if why is not None:
+                why.append(f"render/{name}: {cache.why('render', name, inputs)}")
+    for scene, theme, folder in _render_all(list(stale.values()), records, root, cache, progress, quality, workers):
         results.setdefault(scene.key, {})[theme] = output_files(folder, scene.key, theme)
     return {name: results[name] for name in sorted(results)}
 
 
 def _render_all(stale, records, root, cache, progress, quality, workers):
-    """Render stale (scene, theme) pairs in worker processes; commit each as it finishes."""
+    """Render each stale scene once, in a worker process, for all its stale themes; commit each
+    theme's entry as its scene finishes."""
     if not stale:
         return []
     workers = max(1, min(workers, len(stale)))
-    progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
-    pendings = [cache.begin("render", f"{scene.key}-{theme}", inputs) for scene, theme, inputs in stale]
-    jobs = [_job(scene, theme, records, root, quality, pending.folder)
-            for (scene, theme, _), pending in zip(stale, pendings)]
+    total = sum(len(themes) for _, themes in stale)
+    progress.note(f"rendering {total} videos ({len(stale)} scenes) in {workers} worker processes")
+    pendings = [{theme: cache.begin("render", f"{scene.key}-{theme}", inputs) for theme, inputs in themes.items()}
+                for scene, themes in stale]
+    jobs = [_job(scene, {theme: pending.folder for theme, pending in pending_themes.items()}, records, root, quality,
+                 {theme: earlier_renders(cache, f"{scene.key}-{theme}") for theme in themes})
+            for (scene, themes), pending_themes in zip(stale, pendings)]
     done = []
-    committed: set[int] = set()
+    committed: set[tuple[int, str]] = set()
+    count = 0
     try:
         # Spawned workers, each a fresh interpreter with its own Manim config; on an error or
         # Ctrl-C they are killed (their ffmpeg with them) and their pending entries abandoned.
         with worker_pool(workers) as pool:
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
-            for count, future in enumerate(as_completed(futures), 1):
+            for future in as_completed(futures):
                 i = futures[future]
                 outcome = future.result()
                 if "error" in outcome:
                     for f in futures:
                         f.cancel()
                     raise BuildError(*outcome["error"])
-                scene, theme, _ = stale[i]
-                entry = pendings[i].commit()
-                committed.add(i)
-                frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
-                progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s",
-                              count, len(jobs))
-                done.append((scene, theme, entry.folder))
+                scene, _ = stale[i]
+                for theme, pending in pendings[i].items():
+                    entry = pending.commit()
+                    committed.add((i, theme))
+                    count += 1
+                    frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
+                    progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s "
+                                  f"({outcome['painted']} of {outcome['animations']} animations drawn, "
+                                  f"the rest reused)", count, total)
+                    done.append((scene, theme, entry.folder))
     finally:
-        for i, pending in enumerate(pendings):
-            if i not in committed:
-                pending.abandon()
+        for i, pending_themes in enumerate(pendings):
+            for theme, pending in pending_themes.items():
+                if (i, theme) not in committed:
+                    pending.abandon()
     return done
 
 
-def _job(scene: SceneSource, theme: str, records: dict[str, Path], root: Path, quality: str, out: Path) -> dict:
-    """Everything a worker needs, as plain picklable values."""
+def earlier_renders(cache: Cache, name: str) -> list[Path]:
+    """Intact earlier entries of one video, newest first: their segments may be reused."""
+    folder = cache._name_dir("render", name)  # noqa: SLF001 (the cache's own layout)
+    if not folder.is_dir():
+        return []
+    entries = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "entry.json").is_file()]
+    entries.sort(key=lambda p: (p / "entry.json").stat().st_mtime_ns, reverse=True)
+    return [p for p in entries if not entry_damage(p)]
+
+
+def segments_fingerprint(settings: dict) -> str:
+    """Everything besides the drawing that decides a segment's bytes."""
+    return json.dumps({"settings": settings, "frames.py": file_digest(FRAMES_MODULE),
+                       "format": SEGMENT_FORMAT_VERSION, "ffmpeg": ffmpeg_fingerprint(),
+                       "pycairo": importlib.metadata.version("pycairo")}, sort_keys=True)
+
+
+def _job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], root: Path, quality: str,
+         reuse: dict[str, list[Path]], drawn_in: str = "") -> dict:
+    """Everything a worker needs, as plain picklable values. `out`: theme -> pending entry folder."""
     return {
         "scene": scene.key,
         "path": str(scene.path),
         "import_paths": [str(scene.path.parent), str(root / "scenes")],  # its folder, then common.py's
         "class_name": scene.class_name,
-        "theme": theme,
-        "colors": manim_colors(theme),
+        "drawn_in": drawn_in or DRAWN_IN,
+        "palettes": {theme: manim_colors(theme) for theme in THEMES},
         "records": {run_id: str(Path(records[run_id]).resolve()) for run_id in scene.records},
         "root": str(root),
         "quality": quality,
-        "out": str(out),
+        "out": {theme: str(folder) for theme, folder in out.items()},
+        "reuse": {theme: [str(p) for p in folders] for theme, folders in reuse.items()},
+        "fingerprint": segments_fingerprint(QUALITIES[quality]),
         "timeout": scene.timeout,
     }
 
 
 # --------------------------------------------------------------------------- in the worker
 def _render_job(job: dict) -> dict:
-    """Runs in a worker process. Returns {"seconds": ...} or {"error": (where, problem, fix)}.
+    """Runs in a worker process. Returns {"seconds", "painted", "animations"} or {"error": (where, problem, fix)}.
 
     Errors come back as plain tuples: a BuildError does not survive pickling.
     """
     started = time.perf_counter()
     try:
         with time_limit(job["timeout"]):
-            _render_one(job)
+            counts = _render_one(job)
     except TimedOut:
         return {"error": (location(job["path"], None, Path(job["root"])),
-                          f"scene '{job['scene']}' ({job['theme']}) did not finish rendering within its "
+                          f"scene '{job['scene']}' did not finish rendering within its "
                           f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
@@ -305,9 +344,8 @@ def _render_job(job: dict) -> dict:
         if helper and Path(helper[0]).resolve() != path.resolve():
             detail += f" (in {Path(helper[0]).name}:{helper[1]})"
         where = location(path, line, Path(job["root"]))
-        return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
-                          "fix the scene and rebuild")}
-    return {"seconds": time.perf_counter() - started}
+        return {"error": (where, f"scene '{job['scene']}' raised {detail}", "fix the scene and rebuild")}
+    return {"seconds": time.perf_counter() - started, **counts}
 
 
 def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | None:
@@ -320,19 +358,24 @@ def _deepest_frame_in(exc: BaseException, folder: Path) -> tuple[str, int] | Non
     return found
 
 
-def _render_one(job: dict) -> None:
+def _render_one(job: dict) -> dict:
+    """Run the scene once, drawn in the `drawn_in` palette, and write every theme in job["out"]."""
     import importlib.util
     import os
     import shutil
     import sys
     import tempfile
 
+    from generator.frames import ColorMap, join_segments, make_renderer
+
     settings = QUALITIES[job["quality"]]
-    out = Path(job["out"])
-    scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-{job['theme']}-"))
+    out = {theme: Path(folder) for theme, folder in job["out"].items()}
+    drawn_in = job["palettes"][job["drawn_in"]]
+    scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-"))
     try:
         scene_context = scratch / "scene-context.json"
-        scene_context.write_text(json.dumps({key: job[key] for key in ("theme", "colors", "records")}))
+        scene_context.write_text(json.dumps({"theme": job["drawn_in"], "colors": drawn_in,
+                                             "records": job["records"]}))
         os.environ["SCENE_CONTEXT"] = str(scene_context)
         sys.dont_write_bytecode = True  # leave no __pycache__ in scenes/
         for folder in reversed(job["import_paths"]):
@@ -347,49 +390,45 @@ def _render_one(job: dict) -> None:
             "pixel_width": settings["width"],
             "pixel_height": settings["height"],
             "frame_rate": settings["fps"],
-            "background_color": job["colors"]["background"],
-            "disable_caching": True,  # our cache decides what to render
+            "background_color": drawn_in["background"],
+            "disable_caching": True,  # our renderer (generator/frames.py) decides what to redraw
             "progress_bar": "none",
             "verbosity": "WARNING",
             "write_to_movie": True,
             "save_last_frame": False,
-            # Near-lossless segments: ffmpeg does the one real (lossy) encode below.
-            "video_encoder_options": {"crf": "8", "preset": "ultrafast"},
         }
         with tempconfig(options):
-            module_name = f"_scene_{job['scene'].replace('-', '_')}_{job['theme']}"  # key: unique per lesson
+            module_name = f"_scene_{job['scene'].replace('-', '_')}"  # key: unique per lesson
             spec = importlib.util.spec_from_file_location(module_name, job["path"])
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            scene = getattr(module, job["class_name"])()
+            renderer = make_renderer({
+                "themes": {theme: ColorMap(drawn_in, job["palettes"][theme]) for theme in out},
+                "settings": settings, "out": out, "fingerprint": job["fingerprint"],
+                "reuse": {theme: [Path(p) for p in folders] for theme, folders in job["reuse"].items()},
+                "samples": {key: Path(value) if key == "folder" else value
+                            for key, value in job.get("samples", {}).items()},
+            })
+            scene = getattr(module, job["class_name"])(renderer=renderer)
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path)
-            last_frame = scene.renderer.get_frame()
+            writer = renderer.writer
+            if writer is None:
+                raise BuildError(location(job["path"], None, Path(job["root"])),
+                                 f"scene '{job['scene']}' plays no animation, so there is no video",
+                                 "add self.play(...) or self.wait(...) to construct()")
             cues = list(getattr(scene, "cues", []))
             chapters = list(getattr(scene, "chapters", []))
             duration = float(scene.renderer.time)
 
-        files = output_files(out, job["scene"], job["theme"])
-        encode_mp4(movie, files["video"], settings)
-        write_poster(last_frame, files["poster"])
-        files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
-        files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
+            for theme, folder in out.items():
+                files = output_files(folder, job["scene"], theme)
+                join_segments(writer.segments[theme], files["video"])
+                write_poster(writer.canvas(theme).paint(renderer.final), files["poster"])
+                files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
+                files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
+        return {"painted": writer.painted, "animations": writer.painted + writer.reused}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def encode_mp4(source: Path, target: Path, settings: dict) -> None:
-    """The one lossy encode: H.264 yuv420p, moov atom first so playback starts at once."""
-    command = [
-        "ffmpeg", "-v", "error", "-y", "-i", str(source), "-an",
-        "-c:v", "libx264", "-preset", settings["preset"], "-tune", "animation", "-crf", str(settings["crf"]),
-        "-pix_fmt", "yuv420p", "-r", str(settings["fps"]),
-        "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-        str(target),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, **child_process_options())
-    if result.returncode != 0:
-        raise BuildError(str(target), f"ffmpeg failed: {result.stderr.strip()[-300:]}", "check the ffmpeg install")
 
 
 def write_poster(frame, target: Path) -> None:
