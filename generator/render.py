@@ -1,4 +1,4 @@
-"""Stage 3, render: every Manim scene, once per theme, as a web-ready video.
+"""Stage 3, render: every Manim scene as a web-ready video in each theme, from one render.
 
 A scene is one file: shared ones in `scenes/<name>.py`, a lesson's own in
 `content/NN-slug/scenes/<name>.py` (found with no registration; for that lesson it wins
@@ -10,20 +10,24 @@ before anything renders):
 
     SCENE = "ClassName"                  # the Scene class to render
     RECORDS = ["NN-slug/run", ...]       # run records it reads ([] for none)
-    TIMEOUT = 3600                       # optional: seconds one theme may take to render
+    TIMEOUT = 3600                       # optional: seconds the scene may take to render
 
 Each (scene, theme) is one cache entry ("render", "<key>-<theme>") holding, where the
 key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesson's own:
   <key>-<theme>.mp4     H.264, yuv420p, moov atom first (+faststart), no audio
-  <key>-<theme>.webp    poster: the last frame (scenes end on their most complete picture)
+  <key>-<theme>.webp    poster: the final picture (scenes end on their most complete one)
   <key>-<theme>.vtt     WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
   <key>-<theme>.chapters.vtt  WebVTT chapters from its `self.chapter(...)` calls
+  segments/<hash>.mp4   the video's pieces, one per play()/wait(), named by what they show
 File names are unique across scenes so pages can copy them all into one folder.
 
-Stale entries are rendered in `workers` spawned processes through Manim's Python API.
-A worker hands a scene its theme and records through a JSON "scene context" file named
-by the SCENE_CONTEXT environment variable. Manim writes only into a temporary folder;
-the final files are encoded by ffmpeg straight into the pending cache entry.
+A scene with any stale theme is rendered once, in one of `workers` spawned processes,
+through Manim's Python API: drawn in the first theme's palette, each stale theme painted
+from that one drawing (generator/frames.py). A worker hands a scene its palette and records
+through a JSON "scene context" file named by the SCENE_CONTEXT environment variable. The
+segments are encoded by ffmpeg straight into the pending cache entries and joined there
+without re-encoding; a segment an earlier entry of the same video already holds is linked,
+not redrawn, so an edit redraws only the animations whose pictures changed.
 
 Input:  scenes_dir, a lesson's own scene files, {"lesson/run": record path}.
 Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "chapters": Path}}}.
@@ -318,6 +322,25 @@ def _job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], roo
         "fingerprint": segments_fingerprint(QUALITIES[quality]),
         "timeout": scene.timeout,
     }
+
+
+def sample_frames(scene: SceneSource, records: dict[str, Path], root: Path, quality: str, drawn_in: str,
+                  themes: tuple[str, ...], every: int, folder: Path) -> None:
+    """Render `scene` drawn in the `drawn_in` palette and keep every `every`-th frame of each theme
+    raw (folder/<theme>/<frame>.npy, RGB), before any lossy encoding: a theme derived from another
+    palette can then be compared with the same theme drawn natively."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {theme: Path(tmp) / theme for theme in themes}
+        for path in out.values():
+            path.mkdir()
+        job = _job(scene, out, records, root, quality, {}, drawn_in)
+        job["samples"] = {"every": every, "folder": str(folder)}
+        with worker_pool(1) as pool:
+            outcome = pool.submit(_render_job, job).result()
+        if "error" in outcome:
+            raise BuildError(*outcome["error"])
 
 
 # --------------------------------------------------------------------------- in the worker
