@@ -164,13 +164,15 @@ def record(camera, mobjects, **kwargs) -> list[Shape]:
 
 def _shape(camera, vmob) -> Shape:
     points = camera.transform_points_pre_display(vmob, vmob.points)
-    subpaths = []
+    subpaths = np.zeros((0, 3), dtype=np.int64)
     if len(points):
-        nppcc = vmob.n_points_per_cubic_curve
-        for start, end in vmob.get_subpath_split_indices_from_points(points, n_dims=2):
-            start, end = int(start), int(end)
-            if end - start >= nppcc:
-                subpaths.append((start, end, int(vmob.consider_points_equals_2d(points[start], points[end - 1]))))
+        split = np.asarray(vmob.get_subpath_split_indices_from_points(points, n_dims=2), dtype=np.int64).reshape(-1, 2)
+        split = split[split[:, 1] - split[:, 0] >= vmob.n_points_per_cubic_curve]
+        # Closed when first and last points match, as VMobject.consider_points_equals_2d decides.
+        first, last = points[split[:, 0], :2], points[split[:, 1] - 1, :2]
+        gap = np.abs(first - last)
+        closed = np.all((gap == 0) | (gap <= vmob.tolerance_for_point_equality + 1e-5 * np.abs(last)), axis=1)
+        subpaths = np.column_stack([split, closed.astype(np.int64)])
     fill = np.array(vmob.get_fill_rgbas(), dtype=float)
     stroke = np.array(vmob.get_stroke_rgbas(False), dtype=float)
     background_stroke = np.array(vmob.get_stroke_rgbas(True), dtype=float)
@@ -179,7 +181,7 @@ def _shape(camera, vmob) -> Shape:
         gradient = np.array(camera.transform_points_pre_display(vmob, vmob.get_gradient_start_and_end_points()),
                             dtype=float)[:, :2].copy()
     return Shape(np.ascontiguousarray(points[:, :2], dtype=float).ravel().copy(),
-                 np.array(subpaths, dtype=np.int64).reshape(-1, 3), fill, stroke, background_stroke,
+                 np.ascontiguousarray(subpaths), fill, stroke, background_stroke,
                  float(vmob.get_stroke_width(False)), float(vmob.get_stroke_width(True)),
                  vmob.joint_type, vmob.cap_style, gradient)
 
@@ -206,9 +208,13 @@ class Canvas:
                                          width / 2 - fc[0] * width / fw, height / 2 + fc[1] * height / fh))
         self.line_width_multiple = camera.cairo_line_width_multiple
         self._static: tuple[bytes, np.ndarray] | None = None
+        self._last = b""  # digest of the frame the pixels show
 
     def paint(self, frame: Frame) -> np.ndarray:
         """The frame's pixels (RGBA, height x width x 4); valid until the next call."""
+        if frame.digest == self._last:  # nothing moved: a wait with updaters, an animation's still tail
+            return self.pixels
+        self._last = b""
         if frame.static is not None:
             if self._static is None or self._static[0] != frame.static.digest:
                 self.paint(frame.static)
@@ -218,13 +224,14 @@ class Canvas:
             self.pixels[:] = self.background
         for shape in frame.shapes:
             self._draw(shape)
+        self._last = frame.digest
         return self.pixels
 
     def _draw(self, shape: Shape) -> None:
         ctx = self.ctx
         ctx.new_path()
         xy = shape.xy
-        for start, end, closed in shape.subpaths:
+        for start, end, closed in shape.subpaths.tolist():
             ctx.new_sub_path()
             ctx.move_to(xy[2 * start], xy[2 * start + 1])
             for i in range(start, end - 3, 4):
@@ -267,11 +274,17 @@ def cairo_fingerprint() -> str:
     return f"{cairo.version}/{cairo.cairo_version_string()}"
 
 
-def encoder_command(target: Path, width: int, height: int, settings: dict) -> list[str]:
-    """Raw RGBA frames on stdin -> H.264 yuv420p in MP4, bit-exact so equal input gives equal bytes."""
+def encoder_command(target: Path, width: int, height: int, settings: dict, still: int = 0) -> list[str]:
+    """Raw RGBA frames on stdin -> H.264 yuv420p in MP4, bit-exact so equal input gives equal bytes.
+
+    `still`: the input is one frame to show `still` times (a wait): ffmpeg converts it once and
+    repeats it, instead of being sent and converting every copy.
+    """
+    repeat = ["-vf", f"format=yuv420p,tpad=stop={still - 1}:stop_mode=clone"] if still > 1 else []
     return ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}",
-            "-r", str(settings["fps"]), "-i", "-", "-an",
+            "-r", str(settings["fps"]), "-i", "-", "-an", *repeat,
             "-c:v", "libx264", "-preset", settings["preset"], "-tune", "animation", "-crf", str(settings["crf"]),
+            *settings.get("x264", []),
             "-pix_fmt", "yuv420p", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
             "-f", "mp4", str(target)]
 
@@ -349,19 +362,20 @@ class SegmentWriter:
 
     def _encode(self, frames: list[tuple[Frame, int]], targets: dict[str, Path]) -> None:
         width, height = self.camera.pixel_width, self.camera.pixel_height
+        still = frames[0][1] if len(frames) == 1 else 0
         encoders = {}
         try:
             for theme, target in targets.items():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_name(f".{target.name}.part")
-                encoders[theme] = (subprocess.Popen(encoder_command(partial, width, height, self.settings),
-                                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                command = encoder_command(partial, width, height, self.settings, still)
+                encoders[theme] = (subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                                     stderr=subprocess.PIPE), partial)
             for frame, repeats in frames:
                 for theme, (process, _) in encoders.items():
                     pixels = self.canvas(theme).paint(frame)
                     self._sample(theme, pixels, repeats)
-                    for _ in range(repeats):
+                    for _ in range(1 if still else repeats):
                         process.stdin.write(pixels.data)
                 self.frame_index += repeats
             for theme, (process, partial) in encoders.items():

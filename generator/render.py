@@ -54,7 +54,7 @@ from generator.workers import TimedOut, check_timeout, child_process_options, ti
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
 QUALITIES = {
     "draft": {"width": 854, "height": 480, "fps": 15, "crf": 30, "preset": "veryfast"},
-    "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "slow"},
+    "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "medium"},
 }
 _SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt", "chapters": ".chapters.vtt"}
 
@@ -350,12 +350,13 @@ def _render_job(job: dict) -> dict:
     Errors come back as plain tuples: a BuildError does not survive pickling.
     """
     started = time.perf_counter()
+    what = f"scene '{job['scene']}' ({', '.join(job['out'])})"
     try:
         with time_limit(job["timeout"]):
             counts = _render_one(job)
     except TimedOut:
         return {"error": (location(job["path"], None, Path(job["root"])),
-                          f"scene '{job['scene']}' did not finish rendering within its "
+                          f"{what} did not finish rendering within its "
                           f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
@@ -367,7 +368,7 @@ def _render_job(job: dict) -> dict:
         if helper and Path(helper[0]).resolve() != path.resolve():
             detail += f" (in {Path(helper[0]).name}:{helper[1]})"
         where = location(path, line, Path(job["root"]))
-        return {"error": (where, f"scene '{job['scene']}' raised {detail}", "fix the scene and rebuild")}
+        return {"error": (where, f"{what} raised {detail}", "fix the scene and rebuild")}
     return {"seconds": time.perf_counter() - started, **counts}
 
 
@@ -397,8 +398,8 @@ def _render_one(job: dict) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-"))
     try:
         scene_context = scratch / "scene-context.json"
-        scene_context.write_text(json.dumps({"theme": job["drawn_in"], "colors": drawn_in,
-                                             "records": job["records"]}))
+        # No theme name: the drawing serves every theme.
+        scene_context.write_text(json.dumps({"colors": drawn_in, "records": job["records"]}))
         os.environ["SCENE_CONTEXT"] = str(scene_context)
         sys.dont_write_bytecode = True  # leave no __pycache__ in scenes/
         for folder in reversed(job["import_paths"]):

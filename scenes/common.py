@@ -3,7 +3,7 @@
 The render stage does not pass arguments to a scene. Before it builds one, it writes a
 small JSON "scene context" and names it in the SCENE_CONTEXT environment variable:
 
-    {"theme": "dark", "colors": {token: "#hex", ...}, "records": {"lesson/run": "/path.json"}}
+    {"colors": {token: "#hex", ...}, "records": {"lesson/run": "/path.json"}}
 
 Scenes read it through `colors()` and `load_record()`, so a scene file holds no colour
 literal and no path. A scene is rendered once, in the first theme's palette, and every

@@ -413,7 +413,7 @@ def run_with_a_bad_time_limit(p: Path) -> str:
 
 def scene_over_its_time_limit(p: Path) -> str:
     edit(p / "scenes" / "tiny_dot.py", "\nclass TinyDot", "\nTIMEOUT = 0.2\n\n\nclass TinyDot")
-    return r"scenes/tiny_dot\.py: scene 'tiny-dot' \((light|dark)\) did not finish rendering within its 0\.2 s " \
+    return r"scenes/tiny_dot\.py: scene 'tiny-dot' \((light|dark)(, (light|dark))*\) did not finish rendering within its 0\.2 s " \
            r"time limit; .*TIMEOUT = SECONDS"
 
 
