@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from generator.workers import child_process_options
+
 
 # --------------------------------------------------------------------------- colours per theme
 def _rgb(color: str) -> tuple[float, float, float]:
@@ -370,7 +372,7 @@ class SegmentWriter:
                 partial = target.with_name(f".{target.name}.part")
                 command = encoder_command(partial, width, height, self.settings, still)
                 encoders[theme] = (subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                                    stderr=subprocess.PIPE), partial)
+                                                    stderr=subprocess.PIPE, **child_process_options()), partial)
             for frame, repeats in frames:
                 for theme, (process, _) in encoders.items():
                     pixels = self.canvas(theme).paint(frame)
@@ -399,7 +401,7 @@ def join_segments(segments: list[Path], target: Path) -> None:
     try:
         command = ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
                    "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", str(target)]
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, **child_process_options())
         if result.returncode != 0:
             raise RuntimeError(f"ffmpeg failed joining segments: {result.stderr.strip()[-300:]}")
     finally:

@@ -46,9 +46,10 @@ from pathlib import Path
 from generator.cache import Cache, entry_damage, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, did_you_mean, line_in, location, relative
+from generator.frames import cairo_fingerprint
 from generator.theme import THEMES, manim_colors
 from generator.training import local_imports
-from generator.workers import TimedOut, check_timeout, child_process_options, time_limit, worker_pool
+from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
@@ -301,7 +302,7 @@ def segments_fingerprint(settings: dict) -> str:
     """Everything besides the drawing that decides a segment's bytes."""
     return json.dumps({"settings": settings, "frames.py": file_digest(FRAMES_MODULE),
                        "format": SEGMENT_FORMAT_VERSION, "ffmpeg": ffmpeg_fingerprint(),
-                       "pycairo": importlib.metadata.version("pycairo")}, sort_keys=True)
+                       "cairo": cairo_fingerprint()}, sort_keys=True)
 
 
 def _job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], root: Path, quality: str,
