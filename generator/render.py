@@ -18,7 +18,7 @@ key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesso
   <key>-<theme>.webp    poster: the final picture (scenes end on their most complete one)
   <key>-<theme>.vtt     WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
   <key>-<theme>.chapters.vtt  WebVTT chapters from its `self.chapter(...)` calls
-  segments/<hash>.mp4   the video's pieces, one per play()/wait(), named by what they show
+  segments/<hash>.mp4   the video's pieces (whole play()/wait() calls, >= 8 s), named by what they show
 File names are unique across scenes so pages can copy them all into one folder.
 
 A scene with any stale theme is rendered once, in one of `workers` spawned processes,
@@ -27,7 +27,7 @@ from that one drawing (generator/frames.py). A worker hands a scene its palette 
 through a JSON "scene context" file named by the SCENE_CONTEXT environment variable. The
 segments are encoded by ffmpeg straight into the pending cache entries and joined there
 without re-encoding; a segment an earlier entry of the same video already holds is linked,
-not redrawn, so an edit redraws only the animations whose pictures changed.
+not redrawn, so an edit redraws only the segments whose pictures changed.
 
 Input:  scenes_dir, a lesson's own scene files, {"lesson/run": record path}.
 Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "chapters": Path}}}.
@@ -53,6 +53,14 @@ from generator.workers import TimedOut, check_timeout, time_limit, worker_pool
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
+# Publish preset, measured on 17 segments (1080p, light) of the gradient-descent video, CRF 30,
+# x264 CPU-seconds / MB: slow 20.3 / 0.536, medium 18.0 / 0.540, fast 20.1 / 0.535,
+# veryfast 15.3 / 0.493 (smaller at the same CRF because it keeps less detail). Medium: 11% less
+# CPU than slow for the same size and quality settings.
+# No intermediate format: frames go raw from Cairo into this encoder, one run per segment,
+# and segments are joined without re-encoding. The alternative, a lossless x264 (qp 0,
+# ultrafast) file per animation and one final encode of the whole video, costs that final
+# encode again on every edit.
 QUALITIES = {
     "draft": {"width": 854, "height": 480, "fps": 15, "crf": 30, "preset": "veryfast"},
     "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "medium"},
@@ -277,7 +285,7 @@ def _render_all(stale, records, root, cache, progress, quality, workers):
                     count += 1
                     frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
                     progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s "
-                                  f"({outcome['painted']} of {outcome['animations']} animations drawn, "
+                                  f"({outcome['painted']} of {outcome['segments']} segments drawn, "
                                   f"the rest reused)", count, total)
                     done.append((scene, theme, entry.folder))
     finally:
@@ -346,7 +354,7 @@ def sample_frames(scene: SceneSource, records: dict[str, Path], root: Path, qual
 
 # --------------------------------------------------------------------------- in the worker
 def _render_job(job: dict) -> dict:
-    """Runs in a worker process. Returns {"seconds", "painted", "animations"} or {"error": (where, problem, fix)}.
+    """Runs in a worker process. Returns {"seconds", "painted", "segments"} or {"error": (where, problem, fix)}.
 
     Errors come back as plain tuples: a BuildError does not survive pickling.
     """
@@ -451,7 +459,7 @@ def _render_one(job: dict) -> dict:
                 write_poster(writer.canvas(theme).paint(renderer.final), files["poster"])
                 files["captions"].write_text(webvtt(cues, duration), encoding="utf-8")
                 files["chapters"].write_text(webvtt(chapters, duration), encoding="utf-8")
-        return {"painted": writer.painted, "animations": writer.painted + writer.reused}
+        return {"painted": writer.painted, "segments": writer.painted + writer.reused}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

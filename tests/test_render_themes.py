@@ -4,7 +4,7 @@ A tiny scene of their own, at draft quality, is rendered:
   - drawn in the light palette with dark derived, and drawn natively in dark; the raw frames
     (before any lossy encoding) must agree, and palette colours land on their theme's colour;
   - cold, then edited in a warm cache; the edited video must equal a cold render of the edited
-    scene frame for frame, and only the animations whose pictures changed are redrawn.
+    scene frame for frame, and only the segments whose pictures changed are redrawn.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from generator.cache import Cache
-from generator.frames import ColorMap
+from generator.frames import SEGMENT_SECONDS, ColorMap
 from generator.render import read_scene, render_scenes, sample_frames
 from generator.theme import THEMES, manim_colors
 from tests.test_render import Progress, write_scene
@@ -47,19 +47,21 @@ SCENE = """
             left = Circle(radius=0.9, color=c["train"], stroke_width=8).set_fill(c["train"], 0.55).shift(0.5 * LEFT)
             right = Circle(radius=0.9, color=c["validation"], stroke_width=8).set_fill(c["validation"], 0.55)
             right.shift(0.5 * RIGHT + 0.4 * UP)
+            # Three segments (each at least SEGMENT_SECONDS): the long waits close them.
             self.say("CAPTION_ONE")
             self.play(FadeIn(title), FadeIn(panel), Create(axis), run_time=0.6)
             self.play(FadeIn(left), FadeIn(right), run_time=0.6)
-            self.wait(0.3)
+            self.wait(SEGMENT_SECONDS)
             self.say("CAPTION_TWO")
             self.play(left.animate.set_color(c["model"]), run_time=0.6, rate_func=linear)
+            self.wait(SEGMENT_SECONDS)
             where = ValueTracker(-2.0)
             dot = always_redraw(lambda: Dot([where.get_value(), LIFT - 0.6, 0], radius=0.14, color=c["highlight"]))
             self.add(dot)
             self.play(where.animate.set_value(2.0), run_time=0.8, rate_func=linear)
             self.wait(0.3)
             self.play(FadeIn(label("the end", size=30, color="truth").shift(1.6 * DOWN)), run_time=0.4)
-    """
+    """.replace("SEGMENT_SECONDS", repr(SEGMENT_SECONDS))
 
 
 @pytest.fixture
@@ -98,9 +100,9 @@ def test_a_palette_that_cannot_be_derived_is_refused():
 def test_derived_theme_matches_a_native_render(scenes_dir, tmp_path):
     scene = read_scene(scenes_dir / "palette.py", scenes_dir.parent)
     derived, native = tmp_path / "derived", tmp_path / "native"
-    sample_frames(scene, {}, scenes_dir.parent, "draft", THEMES[0], THEMES, 2, derived)
+    sample_frames(scene, {}, scenes_dir.parent, "draft", THEMES[0], THEMES, 5, derived)
     other = THEMES[1]
-    sample_frames(scene, {}, scenes_dir.parent, "draft", other, (other,), 2, native)
+    sample_frames(scene, {}, scenes_dir.parent, "draft", other, (other,), 5, native)
     names = sorted(p.name for p in (native / other).glob("*.npy"))
     assert len(names) >= 10 and names == sorted(p.name for p in (derived / other).glob("*.npy"))
 
@@ -140,11 +142,11 @@ def decoded(video: Path) -> str:
 
 
 def render(scenes_dir: Path, cache_dir: Path) -> tuple[dict, list[tuple[int, int]]]:
-    """The scene's outputs, and (animations drawn, animations in all) for each theme rendered."""
+    """The scene's outputs, and (segments drawn, segments in all) for each theme rendered."""
     progress = Progress()
     outputs = render_scenes(scenes_dir, {}, scenes_dir.parent, Cache(cache_dir), progress, "draft",
                             only={"palette"})["palette"]
-    counts = [tuple(int(v) for v in re.search(r"\((\d+) of (\d+) animations drawn", name).groups())
+    counts = [tuple(int(v) for v in re.search(r"\((\d+) of (\d+) segments drawn", name).groups())
               for _, name, _, _ in progress.items]
     return outputs, counts
 
@@ -153,19 +155,19 @@ def render(scenes_dir: Path, cache_dir: Path) -> tuple[dict, list[tuple[int, int
 @pytest.mark.parametrize("old, new, drawn", [
     ('self.say("CAPTION_TWO")', 'self.say("A caption, reworded.")', 0),  # captions are not in the picture
     ("run_time=0.6, rate_func=linear)", "run_time=0.6, rate_func=smooth)", 1),  # one play(), same end state
-    ("LIFT = 0.0", "LIFT = 0.25", 3),  # a constant only an updater reads: the three animations showing the dot
+    ("LIFT = 0.0", "LIFT = 0.25", 1),  # a constant only an updater reads, in the last segment
 ])
 def test_an_edit_redraws_only_what_changed_and_equals_a_cold_render(scenes_dir, tmp_path, old, new, drawn):
     warm = tmp_path / "warm"
     before, counts = render(scenes_dir, warm)
-    animations = counts[0][1]
-    assert counts == [(animations, animations)] * len(THEMES)
+    segments = counts[0][1]
+    assert segments == 3 and counts == [(segments, segments)] * len(THEMES)
 
     path = scenes_dir / "palette.py"
     assert path.read_text().count(old) == 1
     path.write_text(path.read_text().replace(old, new))
     after, counts = render(scenes_dir, warm)
-    assert counts == [(drawn, animations)] * len(THEMES)
+    assert counts == [(drawn, segments)] * len(THEMES)
     cold, _ = render(scenes_dir, tmp_path / "cold")
     for theme in THEMES:
         assert decoded(after[theme]["video"]) == decoded(cold[theme]["video"])
