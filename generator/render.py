@@ -1,4 +1,4 @@
-"""Stage 4, render: every Manim scene, once per theme, as a web-ready video.
+"""Stage 4, render: every Manim scene as a web-ready video in each theme, from one render.
 
 A scene is one file: shared ones in `scenes/<name>.py`, a lesson's own in
 `content/NN-slug/scenes/<name>.py` (found with no registration; for that lesson it wins
@@ -10,20 +10,24 @@ before anything renders):
 
     SCENE = "ClassName"                  # the Scene class to render
     RECORDS = ["NN-slug/run", ...]       # run records it reads ([] for none)
-    TIMEOUT = 3600                       # optional: seconds one theme may take to render
+    TIMEOUT = 3600                       # optional: seconds the scene may take to render
 
 Each (scene, theme) is one cache entry ("render", "<key>-<theme>") holding, where the
 key is the video name for a shared scene and "<lesson-slug>--<name>" for a lesson's own:
   <key>-<theme>.mp4     H.264, yuv420p, moov atom first (+faststart), no audio
-  <key>-<theme>.webp    poster: the last frame (scenes end on their most complete picture)
+  <key>-<theme>.webp    poster: the final picture (scenes end on their most complete one)
   <key>-<theme>.vtt     WebVTT cues from the scene's `self.say(...)` calls (scenes/common.py)
   <key>-<theme>.chapters.vtt  WebVTT chapters from its `self.chapter(...)` calls
+  segments/<hash>.mp4   the video's pieces (whole play()/wait() calls, >= 8 s), named by what they show
 File names are unique across scenes so pages can copy them all into one folder.
 
-Stale entries are rendered in `workers` spawned processes through Manim's Python API.
-A worker hands a scene its theme and records through a JSON "scene context" file named
-by the SCENE_CONTEXT environment variable. Manim writes only into a temporary folder;
-the final files are encoded by ffmpeg straight into the pending cache entry.
+A scene with any stale theme is rendered once, in one of `workers` spawned processes,
+through Manim's Python API: drawn in the first theme's palette, each stale theme painted
+from that one drawing (generator/frames.py). A worker hands a scene its palette and records
+through a JSON "scene context" file named by the SCENE_CONTEXT environment variable. The
+segments are encoded by ffmpeg straight into the pending cache entries and joined there
+without re-encoding; a segment an earlier entry of the same video already holds is linked,
+not redrawn, so an edit redraws only the segments whose pictures changed.
 
 Input:  scenes_dir, a lesson's own scene files, {"lesson/run": record path}.
 Output: {scene key: {theme: {"video": Path, "poster": Path, "captions": Path, "chapters": Path}}}.
@@ -40,20 +44,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import webvtt
-from generator.cache import Cache, file_digest, text_digest
+from generator.cache import Cache, entry_damage, file_digest, text_digest
 from generator.declarations import read_declarations
 from generator.errors import BuildError, deepest_frame, did_you_mean, line_in, location, relative
+from generator.frames import cairo_fingerprint
 from generator.safety import FOLDER_NAME
-from generator.theme import THEMES, manim_colors
 from generator.sources import installed_version, local_imports, tree_digest
-from generator.workers import (TimedOut, broken_pool_error, check_timeout, child_process_options, time_limit,
+from generator.theme import THEMES, manim_colors
+from generator.workers import (TimedOut, broken_pool_error, check_timeout, time_limit,
                                worker_pool)
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
+# Publish preset, measured on 17 segments (1080p, light) of the gradient-descent video, CRF 30,
+# x264 CPU-seconds / MB: slow 20.3 / 0.536, medium 18.0 / 0.540, fast 20.1 / 0.535,
+# veryfast 15.3 / 0.493 (smaller at the same CRF because it keeps less detail). Medium: 11% less
+# CPU than slow for the same size and quality settings.
+# No intermediate format: frames go raw from Cairo into this encoder, one run per segment,
+# and segments are joined without re-encoding. The alternative on the same 17 pieces, a
+# lossless x264 file per piece (qp 0, ultrafast: 9.8 CPU-s, 10.7 MB) decoded (6.4) into one
+# medium encode of the whole (12.3), costs 28.5 CPU-s against 18.0, and again on every edit.
+# (Its 0.33 MB against 0.54 came from 17 keyframes fewer: hence segments of >= 8 s, frames.py.)
 QUALITIES = {
     "draft": {"width": 854, "height": 480, "fps": 15, "crf": 30, "preset": "veryfast"},
-    "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "slow"},
+    "publish": {"width": 1920, "height": 1080, "fps": 30, "crf": 30, "preset": "medium"},
 }
 _SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt", "chapters": ".chapters.vtt"}
 
@@ -61,10 +75,15 @@ _SUFFIXES = {"video": ".mp4", "poster": ".webp", "captions": ".vtt", "chapters":
 def output_files(folder: Path, scene: str, theme: str) -> dict[str, Path]:
     """{"video": ..., "poster": ..., "captions": ..., "chapters": ...} inside one cache entry."""
     return {kind: folder / f"{scene}-{theme}{suffix}" for kind, suffix in _SUFFIXES.items()}
+# Every scene is drawn once, in the first theme's palette; the others are painted from the same
+# drawing (generator/frames.py).
+DRAWN_IN = THEMES[0]
+SEGMENT_FORMAT_VERSION = "1"  # bump when segments change in a way no hashed input shows
 HELPER_MODULES = {"common.py"}  # shared code in scenes/, not scenes themselves
-# Bump when a change to this module changes what a render writes (the encode, the poster,
-# the captions): every video is then rendered again once. Refactoring it bumps nothing.
-RENDER_VERSION = 1
+# Bump when a change to this module or frames.py changes what a render writes (the encode,
+# the poster, the captions, how a frame is painted): every video is then rendered again
+# once. Refactoring either bumps nothing.
+RENDER_VERSION = 2
 # Seconds one (scene, theme) may take to render, unless its file says `TIMEOUT = ...`.
 DEFAULT_SCENE_TIMEOUT = 1800.0
 
@@ -188,11 +207,14 @@ def scene_inputs(scene: SceneSource, theme: str, records: dict[str, Path], quali
         inputs[relative(dep, root)] = tree_digest(dep)
     for run_id in scene.records:
         inputs[f"record:{run_id}"] = file_digest(records[run_id])
-    # Only this theme's colours: retinting the dark palette leaves light videos alone.
+    # This theme's colours, and the first theme's, which the scene is drawn in (see frames.py):
+    # retinting the dark palette leaves light videos alone.
     inputs["palette"] = text_digest(json.dumps(manim_colors(theme), sort_keys=True))
+    inputs["palette:drawn-in"] = text_digest(json.dumps(manim_colors(DRAWN_IN), sort_keys=True))
     inputs["quality"] = json.dumps(QUALITIES[quality], sort_keys=True)
     inputs["version:manim"] = installed_version("manim")
     inputs["version:ffmpeg"] = ffmpeg_fingerprint()
+    inputs["version:pycairo"] = installed_version("pycairo")
     inputs["render-version"] = str(RENDER_VERSION)
     return inputs
 
@@ -231,99 +253,150 @@ def render_scenes(scenes_dir: Path, records: dict[str, Path], ctx, only: set[str
 
 def render_jobs(scenes: list[SceneSource], records: dict[str, Path], ctx) -> dict[str, dict[str, dict[str, Path]]]:
     """Make sure every scene given (read and checked by the plan) has a fresh video,
-    poster and captions per theme. Returns scene key -> theme -> files."""
-    if ctx.quality not in QUALITIES:
-        raise BuildError("render", f"unknown quality {ctx.quality!r}", f"use one of {sorted(QUALITIES)}")
+    poster and captions per theme, both drawn from one render. Returns scene key -> theme -> files."""
+    quality, root, cache = ctx.quality, ctx.root, ctx.cache
+    if quality not in QUALITIES:
+        raise BuildError("render", f"unknown quality {quality!r}", f"use one of {sorted(QUALITIES)}")
     results: dict[str, dict[str, dict[str, Path]]] = {}
-    stale = []
+    stale: dict[str, tuple[SceneSource, dict[str, dict[str, str]]]] = {}  # scene key -> (scene, {theme: inputs})
     for scene in scenes:
         for theme in THEMES:
-            inputs = scene_inputs(scene, theme, records, ctx.quality, ctx.root)
-            entry = ctx.cache.lookup("render", f"{scene.key}-{theme}", inputs)
+            inputs = scene_inputs(scene, theme, records, quality, root)
+            entry = cache.lookup("render", f"{scene.key}-{theme}", inputs)
             if entry is not None:
                 results.setdefault(scene.key, {})[theme] = output_files(entry.folder, scene.key, theme)
             else:
-                stale.append((scene, theme, inputs))
-    for scene, theme, inputs in stale:
-        name = f"{scene.key}-{theme}"
-        ctx.rebuilt.append(f"render/{name}: {ctx.cache.why('render', name, inputs, ctx.record_notes)}")
-    for scene, theme, folder in _render_all(stale, records, ctx):
+                stale.setdefault(scene.key, (scene, {}))[1][theme] = inputs
+    for scene, themes in stale.values():
+        for theme, inputs in themes.items():
+            name = f"{scene.key}-{theme}"
+            ctx.rebuilt.append(f"render/{name}: {cache.why('render', name, inputs, ctx.record_notes)}")
+    for scene, theme, folder in _render_all(list(stale.values()), records, ctx):
         results.setdefault(scene.key, {})[theme] = output_files(folder, scene.key, theme)
     return {name: results[name] for name in sorted(results)}
 
 
 def _render_all(stale, records, ctx):
-    """Render stale (scene, theme) pairs in worker processes; commit each as it finishes."""
+    """Render each stale scene once, in a worker process, for all its stale themes; commit each
+    theme's entry as its scene finishes."""
     if not stale:
         return []
     root, cache, progress, quality = ctx.root, ctx.cache, ctx.progress, ctx.quality
     workers = max(1, min(ctx.workers, len(stale)))
-    progress.note(f"rendering {len(stale)} videos in {workers} worker processes")
-    pendings = [cache.begin("render", f"{scene.key}-{theme}", inputs) for scene, theme, inputs in stale]
-    jobs = [_job(scene, theme, records, root, quality, pending.folder)
-            for (scene, theme, _), pending in zip(stale, pendings)]
+    total = sum(len(themes) for _, themes in stale)
+    progress.note(f"rendering {total} videos ({len(stale)} scenes) in {workers} worker processes")
+    pendings = [{theme: cache.begin("render", f"{scene.key}-{theme}", inputs) for theme, inputs in themes.items()}
+                for scene, themes in stale]
+    jobs = [_job(scene, {theme: pending.folder for theme, pending in pending_themes.items()}, records, root, quality,
+                 {theme: earlier_renders(cache, f"{scene.key}-{theme}") for theme in themes})
+            for (scene, themes), pending_themes in zip(stale, pendings)]
     done = []
-    committed: set[int] = set()
+    committed: set[tuple[int, str]] = set()
+    count = 0
     try:
         # Spawned workers, each a fresh interpreter with its own Manim config; on an error or
         # Ctrl-C they are killed (their ffmpeg with them) and their pending entries abandoned.
         with worker_pool(workers) as pool:
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
-            for count, future in enumerate(as_completed(futures), 1):
+            for future in as_completed(futures):
                 i = futures[future]
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:  # a worker died under a scene (a crash, a kill)
-                    running = [f"{stale[k][0].key} ({stale[k][1]})" for k in sorted(set(futures.values()) - committed)]
+                    running = [stale[k][0].key for k in sorted(set(futures.values()) - {k for k, _ in committed})]
                     raise broken_pool_error(location(stale[i][0].path, None, root), "scene", running) from None
                 if "error" in outcome:
                     for f in futures:
                         f.cancel()
                     raise BuildError(*outcome["error"])
-                scene, theme, _ = stale[i]
-                entry = pendings[i].commit()
-                committed.add(i)
-                frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
-                progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s",
-                              count, len(jobs))
-                done.append((scene, theme, entry.folder))
+                scene, _ = stale[i]
+                for theme, pending in pendings[i].items():
+                    entry = pending.commit()
+                    committed.add((i, theme))
+                    count += 1
+                    frames = probe(output_files(entry.folder, scene.key, theme)["video"]).get("frames", "?")
+                    progress.item("render", f"{scene.key}-{theme}, {frames} frames in {outcome['seconds']:.0f}s "
+                                  f"({outcome['painted']} of {outcome['segments']} segments drawn, "
+                                  f"the rest reused)", count, total)
+                    done.append((scene, theme, entry.folder))
     finally:
-        for i, pending in enumerate(pendings):
-            if i not in committed:
-                pending.abandon()
+        for i, pending_themes in enumerate(pendings):
+            for theme, pending in pending_themes.items():
+                if (i, theme) not in committed:
+                    pending.abandon()
     return done
 
 
-def _job(scene: SceneSource, theme: str, records: dict[str, Path], root: Path, quality: str, out: Path) -> dict:
-    """Everything a worker needs, as plain picklable values."""
+def earlier_renders(cache: Cache, name: str) -> list[Path]:
+    """Intact earlier entries of one video, newest first: their segments may be reused."""
+    folder = cache._name_dir("render", name)  # noqa: SLF001 (the cache's own layout)
+    if not folder.is_dir():
+        return []
+    entries = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "entry.json").is_file()]
+    entries.sort(key=lambda p: (p / "entry.json").stat().st_mtime_ns, reverse=True)
+    return [p for p in entries if not entry_damage(p)]
+
+
+def segments_fingerprint(settings: dict) -> str:
+    """Everything besides the drawing that decides a segment's bytes."""
+    return json.dumps({"settings": settings, "render-version": RENDER_VERSION,
+                       "format": SEGMENT_FORMAT_VERSION, "ffmpeg": ffmpeg_fingerprint(),
+                       "cairo": cairo_fingerprint()}, sort_keys=True)
+
+
+def _job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], root: Path, quality: str,
+         reuse: dict[str, list[Path]], drawn_in: str = "") -> dict:
+    """Everything a worker needs, as plain picklable values. `out`: theme -> pending entry folder."""
     return {
         "scene": scene.key,
         "path": str(scene.path),
         "import_paths": [str(scene.path.parent), str(root / "scenes")],  # its folder, then common.py's
         "class_name": scene.class_name,
-        "theme": theme,
-        "colors": manim_colors(theme),
+        "drawn_in": drawn_in or DRAWN_IN,
+        "palettes": {theme: manim_colors(theme) for theme in THEMES},
         "records": {run_id: str(Path(records[run_id]).resolve()) for run_id in scene.records},
         "root": str(root),
         "quality": quality,
-        "out": str(out),
+        "out": {theme: str(folder) for theme, folder in out.items()},
+        "reuse": {theme: [str(p) for p in folders] for theme, folders in reuse.items()},
+        "fingerprint": segments_fingerprint(QUALITIES[quality]),
         "timeout": scene.timeout,
     }
 
 
+def sample_frames(scene: SceneSource, records: dict[str, Path], root: Path, quality: str, drawn_in: str,
+                  themes: tuple[str, ...], every: int, folder: Path) -> None:
+    """Render `scene` drawn in the `drawn_in` palette and keep every `every`-th frame of each theme
+    raw (folder/<theme>/<frame>.npy, RGB), before any lossy encoding: a theme derived from another
+    palette can then be compared with the same theme drawn natively."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {theme: Path(tmp) / theme for theme in themes}
+        for path in out.values():
+            path.mkdir()
+        job = _job(scene, out, records, root, quality, {}, drawn_in)
+        job["samples"] = {"every": every, "folder": str(folder)}
+        with worker_pool(1) as pool:
+            outcome = pool.submit(_render_job, job).result()
+        if "error" in outcome:
+            raise BuildError(*outcome["error"])
+
+
 # --------------------------------------------------------------------------- in the worker
 def _render_job(job: dict) -> dict:
-    """Runs in a worker process. Returns {"seconds": ...} or {"error": (where, problem, fix)}.
+    """Runs in a worker process. Returns {"seconds", "painted", "segments"} or {"error": (where, problem, fix)}.
 
     Errors come back as plain tuples: a BuildError does not survive pickling.
     """
     started = time.perf_counter()
+    what = f"scene '{job['scene']}' ({', '.join(job['out'])})"
     try:
         with time_limit(job["timeout"]):
-            _render_one(job)
+            counts = _render_one(job)
     except TimedOut:
         return {"error": (location(job["path"], None, Path(job["root"])),
-                          f"scene '{job['scene']}' ({job['theme']}) did not finish rendering within its "
+                          f"{what} did not finish rendering within its "
                           f"{job['timeout']:g} s time limit", "make it shorter, or set TIMEOUT = SECONDS in the file")}
     except BuildError as exc:
         return {"error": (exc.where, exc.problem, exc.fix)}
@@ -335,24 +408,28 @@ def _render_job(job: dict) -> dict:
         if helper and Path(helper[0]).resolve() != path.resolve():
             detail += f" (in {Path(helper[0]).name}:{helper[1]})"
         where = location(path, line, Path(job["root"]))
-        return {"error": (where, f"scene '{job['scene']}' ({job['theme']}) raised {detail}",
-                          "fix the scene and rebuild")}
-    return {"seconds": time.perf_counter() - started}
+        return {"error": (where, f"{what} raised {detail}", "fix the scene and rebuild")}
+    return {"seconds": time.perf_counter() - started, **counts}
 
 
-def _render_one(job: dict) -> None:
+def _render_one(job: dict) -> dict:
+    """Run the scene once, drawn in the `drawn_in` palette, and write every theme in job["out"]."""
     import importlib.util
     import os
     import shutil
     import sys
     import tempfile
 
+    from generator.frames import ColorMap, join_segments, make_renderer
+
     settings = QUALITIES[job["quality"]]
-    out = Path(job["out"])
-    scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-{job['theme']}-"))
+    out = {theme: Path(folder) for theme, folder in job["out"].items()}
+    drawn_in = job["palettes"][job["drawn_in"]]
+    scratch = Path(tempfile.mkdtemp(prefix=f"render-{job['scene']}-"))
     try:
         scene_context = scratch / "scene-context.json"
-        scene_context.write_text(json.dumps({key: job[key] for key in ("theme", "colors", "records")}))
+        # No theme name: the drawing serves every theme.
+        scene_context.write_text(json.dumps({"colors": drawn_in, "records": job["records"]}))
         os.environ["SCENE_CONTEXT"] = str(scene_context)
         sys.dont_write_bytecode = True  # leave no __pycache__ in scenes/
         for folder in reversed(job["import_paths"]):
@@ -367,53 +444,45 @@ def _render_one(job: dict) -> None:
             "pixel_width": settings["width"],
             "pixel_height": settings["height"],
             "frame_rate": settings["fps"],
-            "background_color": job["colors"]["background"],
-            "disable_caching": True,  # our cache decides what to render
+            "background_color": drawn_in["background"],
+            "disable_caching": True,  # our renderer (generator/frames.py) decides what to redraw
             "progress_bar": "none",
             "verbosity": "WARNING",
             "write_to_movie": True,
             "save_last_frame": False,
-            # Near-lossless segments: ffmpeg does the one real (lossy) encode below.
-            "video_encoder_options": {"crf": "8", "preset": "ultrafast"},
         }
         with tempconfig(options):
-            module_name = f"_scene_{job['scene'].replace('-', '_')}_{job['theme']}"  # key: unique per lesson
+            module_name = f"_scene_{job['scene'].replace('-', '_')}"  # key: unique per lesson
             spec = importlib.util.spec_from_file_location(module_name, job["path"])
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            scene = getattr(module, job["class_name"])()
+            renderer = make_renderer({
+                "themes": {theme: ColorMap(drawn_in, job["palettes"][theme]) for theme in out},
+                "settings": settings, "out": out, "fingerprint": job["fingerprint"],
+                "reuse": {theme: [Path(p) for p in folders] for theme, folders in job["reuse"].items()},
+                "samples": {key: Path(value) if key == "folder" else value
+                            for key, value in job.get("samples", {}).items()},
+            })
+            scene = getattr(module, job["class_name"])(renderer=renderer)
             scene.render()
-            movie = Path(scene.renderer.file_writer.movie_file_path or "")
-            last_frame = scene.renderer.get_frame()
+            writer = renderer.writer
+            if writer is None:
+                raise BuildError(location(job["path"], None, Path(job["root"])),
+                                 f"scene '{job['scene']}' drew nothing: its construct() played no animation "
+                                 "and waited no time", "add self.play(...) or self.wait(...) to construct()")
             cues = list(getattr(scene, "cues", []))
             chapters = list(getattr(scene, "chapters", []))
             duration = float(scene.renderer.time)
 
-        if duration <= 0 or not movie.is_file():  # nothing played: no movie for ffmpeg to encode
-            raise BuildError(location(job["path"], None, Path(job["root"])),
-                             f"scene '{job['scene']}' ({job['theme']}) drew nothing: its construct() played no "
-                             "animation and waited no time", "add self.play(...) or self.wait(...)")
-        files = output_files(out, job["scene"], job["theme"])
-        encode_mp4(movie, files["video"], settings)
-        write_poster(last_frame, files["poster"])
-        files["captions"].write_text(webvtt.write(cues, duration), encoding="utf-8")
-        files["chapters"].write_text(webvtt.write(chapters, duration), encoding="utf-8")
+            for theme, folder in out.items():
+                files = output_files(folder, job["scene"], theme)
+                join_segments(writer.segments[theme], files["video"])
+                write_poster(writer.canvas(theme).paint(renderer.final), files["poster"])
+                files["captions"].write_text(webvtt.write(cues, duration), encoding="utf-8")
+                files["chapters"].write_text(webvtt.write(chapters, duration), encoding="utf-8")
+        return {"painted": writer.painted, "segments": writer.painted + writer.reused}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def encode_mp4(source: Path, target: Path, settings: dict) -> None:
-    """The one lossy encode: H.264 yuv420p, moov atom first so playback starts at once."""
-    command = [
-        "ffmpeg", "-v", "error", "-y", "-i", str(source), "-an",
-        "-c:v", "libx264", "-preset", settings["preset"], "-tune", "animation", "-crf", str(settings["crf"]),
-        "-pix_fmt", "yuv420p", "-r", str(settings["fps"]),
-        "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-        str(target),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, **child_process_options())
-    if result.returncode != 0:
-        raise BuildError(str(target), f"ffmpeg failed: {result.stderr.strip()[-300:]}", "check the ffmpeg install")
 
 
 def write_poster(frame, target: Path) -> None:

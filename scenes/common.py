@@ -3,10 +3,13 @@
 The render stage does not pass arguments to a scene. Before it builds one, it writes a
 small JSON "scene context" and names it in the SCENE_CONTEXT environment variable:
 
-    {"theme": "dark", "colors": {token: "#hex", ...}, "records": {"lesson/run": "/path.json"}}
+    {"colors": {token: "#hex", ...}, "records": {"lesson/run": "/path.json"}}
 
 Scenes read it through `colors()` and `load_record()`, so a scene file holds no colour
-literal and no path. To preview a scene by hand, write such a file and run
+literal and no path. A scene is rendered once, in the first theme's palette, and every
+other theme is painted from that drawing by swapping each palette colour for the same
+token's colour (generator/frames.py): so a scene draws only in palette colours (blends of
+two are fine) and never chooses shapes or layout by theme. To preview a scene by hand, write such a file and run
 `SCENE_CONTEXT=ctx.json manim -ql scenes/watch_the_fit.py WatchTheFit`.
 
 Captions: a scene calls `self.say("...")` when something new appears on screen. The cue
