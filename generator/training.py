@@ -129,13 +129,13 @@ def load_experiments(path: Path, root: Path | None = None) -> list[RunSpec]:
     finally:
         sys.path.remove(str(path.parent))
     runs = collect_runs(module)
-    seen: set[str] = set()
+    seen: dict[str, RunSpec] = {}
     for run_spec in runs:
         check_config(run_spec, root)
         if run_spec.name in seen:  # each run has its own record: a second one would replace the first
-            raise BuildError(location(run_spec.file, run_spec.line, root), f"run '{run_spec.name}' is declared twice",
-                             "give each run its own name")
-        seen.add(run_spec.name)
+            raise BuildError(location(run_spec.file, run_spec.line, root), f"run '{run_spec.name}' is declared "
+                             f"twice (also at line {seen[run_spec.name].line})", "give each run its own function name")
+        seen[run_spec.name] = run_spec
     return runs
 
 
