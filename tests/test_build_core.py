@@ -394,4 +394,5 @@ def test_a_run_name_declared_twice_is_one_line_naming_it(tmp_path):
                            "declare('twice')\ndeclare('twice')\n")
     with pytest.raises(BuildError) as caught:
         load_experiments(experiments, tmp_path)
-    assert caught.value.one_line() == ("experiments.py:5: run 'twice' is declared twice; give each run its own name")
+    assert caught.value.one_line() == ("experiments.py:5: run 'twice' is declared twice (also at line 5); "
+                                       "give each run its own function name")
