@@ -239,8 +239,9 @@ def raw_html_image_to_nothing(p: Path) -> str:
 
 
 def reference_url_to_nothing(p: Path) -> str:
-    edit(p / LESSON / "lesson.md", "  - text: A reference without a link.",
-         "  - text: A reference without a link.\n  - text: A local page.\n    url: ../02-nowhere/notes.html")
+    edit(p / LESSON / "lesson.md", "    key: plain2019",
+         "    key: plain2019\n  - text: A local page.\n    url: ../02-nowhere/notes.html\n    key: local2021")
+    edit(p / LESSON / "lesson.md", "[@plain2019]", "[@plain2019; @local2021]")  # cited, as every reference must be
     n = line_of(p / LESSON / "lesson.md", "02-nowhere")
     return rf"lesson\.md:{n}: reference url '\.\./02-nowhere/notes\.html' points to no file of the built site"
 
