@@ -248,13 +248,29 @@ def caption_state(tab, figure) -> dict:
     }""")
 
 
+def settled_shot(tab, box, tries: int = 40):
+    """A screenshot of `box` once nothing in it moves: two shots in a row alike (the native
+    controls fade in and out, slower on a loaded machine)."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    previous = None
+    for _ in range(tries):
+        shot = Image.open(io.BytesIO(tab.screenshot(clip=box))).convert("RGB")
+        if previous is not None and ImageChops.difference(shot, previous).getbbox() is None:
+            return shot
+        previous = shot
+        tab.wait_for_timeout(100)
+    raise AssertionError("the video box never stopped changing")
+
+
 @pytest.mark.parametrize("width", WIDTHS.values())
 def test_captions_are_drawn_under_the_video_never_over_it(open_lesson, width):
     """Paused with the controls showing (where Chromium lifts its own caption box into the
     frame), the video box holds no caption pixel: it looks the same with captions on and off,
     and the caption of the moment is in the line under the video, at the page's type size."""
-    from PIL import Image, ImageChops
-    import io
+    from PIL import ImageChops
 
     tab, _ = open_lesson(width)
     figure = tab.locator("figure.video").first
@@ -273,15 +289,13 @@ def test_captions_are_drawn_under_the_video_never_over_it(open_lesson, width):
     assert state["line"] == state["active"] and state["line"], state
     assert state["lineTop"] >= state["videoBottom"] - 0.5, "the caption line overlaps the video"
     assert state["fontSize"] >= 0.85 * state["bodySize"], state
-    tab.wait_for_timeout(400)  # the controls fade in
     box = video.bounding_box()
-    with_captions = Image.open(io.BytesIO(tab.screenshot(clip=box))).convert("RGB")
+    with_captions = settled_shot(tab, box)  # once the controls have faded in
     # The reader turns captions off (the native menu sets the track to "disabled").
     video.evaluate("v => { v.textTracks[0].mode = 'disabled'; }")
     poll(tab, "f => f.querySelector('.video-cue').textContent === ''", figure.element_handle())
     video.hover()
-    tab.wait_for_timeout(400)
-    without = Image.open(io.BytesIO(tab.screenshot(clip=box))).convert("RGB")
+    without = settled_shot(tab, box)
     differ = ImageChops.difference(with_captions, without).convert("L").point(lambda v: 255 if v > 40 else 0)
     assert differ.getbbox() is None, f"caption pixels inside the video box at {differ.getbbox()}"
     # And the captions button turns them back on, in the line, not in the frame.
