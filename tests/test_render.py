@@ -126,13 +126,15 @@ def test_cache_key_follows_the_scene_file_only(scenes_dir, fake_records):
 
     before_first, before_second = key(first), key(second)
     assert key(first, "light") != key(first, "dark")
-    first.write_text(first.read_text() + "# an edit\n")
+    first.write_text(first.read_text() + "# a comment alone changes no key\n")
+    assert key(first) == before_first
+    first.write_text(first.read_text() + "\nEDITED = 1\n")
     assert key(first) != before_first
     assert key(second) == before_second  # the other scene is untouched
     fake_records["lesson/run"].write_text("{}")
     assert key(second) != before_second  # the record it reads changed
     common = scenes_dir / "common.py"
-    common.write_text(common.read_text() + "# shared edit\n")
+    common.write_text(common.read_text() + "\nSHARED_EDIT = 1\n")
     assert key(first) != before_first and key(second) != before_second
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from generator.cache import Cache
 from generator.frames import SEGMENT_SECONDS, ColorMap
+from generator.plan import BuildContext
 from generator.render import read_scene, render_scenes, sample_frames
 from generator.theme import THEMES, manim_colors
 from tests.test_render import Progress, write_scene
@@ -144,8 +145,8 @@ def decoded(video: Path) -> str:
 def render(scenes_dir: Path, cache_dir: Path) -> tuple[dict, list[tuple[int, int]]]:
     """The scene's outputs, and (segments drawn, segments in all) for each theme rendered."""
     progress = Progress()
-    outputs = render_scenes(scenes_dir, {}, scenes_dir.parent, Cache(cache_dir), progress, "draft",
-                            only={"palette"})["palette"]
+    ctx = BuildContext(scenes_dir.parent, Cache(cache_dir), progress, 2, "draft")
+    outputs = render_scenes(scenes_dir, {}, ctx, only={"palette"})["palette"]
     counts = [tuple(int(v) for v in re.search(r"\((\d+) of (\d+) segments drawn", name).groups())
               for _, name, _, _ in progress.items]
     return outputs, counts
