@@ -68,7 +68,7 @@ def break_and_build(good_project: Path, scratch: Path, breakage, *build_args: st
     # Progress lines start with "[stage]" (or announce the render workers); everything else on
     # stderr is the error report.
     lines = [line for line in result.stderr.strip().split("\n")
-             if line and not line.startswith("[") and not re.fullmatch(r"rendering \d+ videos in \d+ worker processes", line)]
+             if line and not line.startswith("[") and not re.fullmatch(r"rendering \d+ videos \(\d+ scenes?\) in \d+ worker processes", line)]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     assert re.search(expected, lines[0]), lines[0]

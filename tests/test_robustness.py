@@ -235,8 +235,8 @@ def test_a_second_build_stops_with_a_message_and_output_never_interleaves(tmp_pa
     lines = text.rstrip("\n").split("\n")
     assert lines.count(message) == 1, text
     # Every other line is one of the first build's own, whole.
-    own = re.compile(r"^(\[[\w-]+\] [^\[\]]+ \(\d+/\d+\) [\d.]+s|rendering \d+ videos in \d+ worker processes"
-                     r"|Built \S+ in [\d.]+s)$")
+    own = re.compile(r"^(\[[\w-]+\] [^\[\]]+ \(\d+/\d+\) [\d.]+s"
+                     r"|rendering \d+ videos \(\d+ scenes?\) in \d+ worker processes|Built \S+ in [\d.]+s)$")
     assert all(own.match(line) for line in lines if line != message), text
     assert (project / "build" / "site" / SLUG / "index.html").is_file()
 
