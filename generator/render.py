@@ -56,7 +56,7 @@ from generator.workers import (TimedOut, broken_pool_error, check_timeout, time_
 
 # Size and speed of each quality. CRF was tuned so a publish video of these flat,
 # mostly static drawings stays well under 2 MB per 30 s (see `benchmark`).
-# Publish preset, measured on 17 segments (1080p, light) of the gradient-descent video, CRF 30,
+# Publish preset, measured on 17 segments (1080p, light) of the longest published video (39 s), CRF 30,
 # x264 CPU-seconds / MB: slow 20.3 / 0.536, medium 18.0 / 0.540, fast 20.1 / 0.535,
 # veryfast 15.3 / 0.493 (smaller at the same CRF because it keeps less detail). Medium: 11% less
 # CPU than slow for the same size and quality settings.
