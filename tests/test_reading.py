@@ -557,14 +557,19 @@ def test_search_lands_on_the_section_with_a_prose_excerpt(open_lesson):
     tab.fill("#search-input", "gradient")
     tab.wait_for_selector(".search-results li a")
     tab.wait_for_timeout(600)  # the debounced answer settles
-    hrefs = tab.eval_on_selector_all(".search-results li > a", "as => as.map(a => a.getAttribute('href'))")
-    # Titles and headings weigh more than body text: the first result is a section about it.
-    assert "gradient" in hrefs[0].split("#", 1)[1].lower(), f"the first result is no gradient section: {hrefs}"
-    assert all("#" in href for href in hrefs), f"results link the lesson's top, not a section: {hrefs}"
+    links = tab.eval_on_selector_all(".search-results li > a",
+                                     "as => as.map(a => [a.getAttribute('href'), a.textContent])")
+    # A result whose best match is under a heading names that section and links to it; one
+    # whose best match is above the first heading (the lesson's opening) links to the top.
+    for href, text in links:
+        assert ("›" in text) == ("#" in href), f"a result and its link disagree: {text!r} -> {href}"
+    sections = [(href, text) for href, text in links if "#" in href]
+    # Headings weigh more than body text: the best-ranked section is one whose heading says it.
+    assert sections and "gradient" in sections[0][1].lower(), f"no gradient heading ranks first: {links}"
     excerpts = tab.eval_on_selector_all(".search-results p", "ps => ps.map(p => p.textContent)")
     assert excerpts and not any(re.search(r"\w#\s|def |import |\(\)", e) for e in excerpts), excerpts
-    anchor = hrefs[0].split("#", 1)[1]
-    tab.goto(tab.locator(".search-results li > a").first.evaluate("a => a.href"))
+    anchor = sections[0][0].split("#", 1)[1]
+    tab.goto(tab.locator(f".search-results li > a[href='{sections[0][0]}']").first.evaluate("a => a.href"))
     assert tab.locator(f"[id='{anchor}']").count() == 1
 
 
