@@ -327,8 +327,12 @@ def test_claim_adam_raises_the_training_loss_on_many_epochs(records):
     the over-large network's training loss went up on [[overfit.train_loss_rises]] of its
     [[overfit.epochs]] epochs." and "Its training loss does not fall at every epoch: Adam's
     steps raised it on [[overfit.train_loss_rises]] of the [[overfit.epochs]], some in sharp
-    spikes. But each spike comes back down, and the loss ends at [[overfit.final_train_loss]],
-    close to its lowest, so on its own that curve looks like success.\""""
+    spikes. Still, it ends at [[overfit.final_train_loss]], a small fraction of where it
+    started, so on its own that curve looks like success."
+    (An earlier page said each spike comes back down and the loss ends close to its lowest.
+    That held on one machine's record and not on another's, whose float sums differ: there
+    the run ends 4.7 times above its lowest after a late spike. "A small fraction": under a
+    tenth.)"""
     import numpy as np
 
     rec = records["overfit"]
@@ -339,9 +343,8 @@ def test_claim_adam_raises_the_training_loss_on_many_epochs(records):
     lowest = np.minimum.accumulate(train)
     spikes = [i for i in range(100, len(train)) if train[i] > 2 * lowest[i]]
     assert spikes, "no sharp spike: drop 'some in sharp spikes'"
-    for i in spikes:  # every spike comes back down within 300 epochs
-        assert np.any(train[i:i + 300] <= 1.2 * lowest[i]), f"the spike at epoch {i} does not come back down"
-    assert train[-1] <= 1.05 * train.min() and train[-1] < train[0] / 10
+    assert train[-1] < train[0] / 10, "the loss does not end at a small fraction of where it started"
+    assert rec["facts"]["final_train_loss"] == pytest.approx(train[-1])
 
 
 @pytest.mark.slow
