@@ -291,13 +291,15 @@ def test_first_layer_starts_between_minus_one_and_one():
 
 
 def test_too_few_collocation_points_is_wrong_but_not_flat(seeded, guards):
-    """Measured on seeds 0-4: max error above 0.3 (the working run: 0.007), variance ratio
-    above 0.1, final physics loss at most 4e-4."""
+    """"Wrong": a largest error above 0.05, seven times the working run's 0.007. Measured on
+    seeds 0-4: above 0.3; on held-out seed 102 only 0.104, which is why the bar is not the
+    0.3 first written. "Not flat": variance ratio above 0.1 (0.86 on seed 102). Final
+    physics loss at most 4e-4 on seeds 0-4 (bar 1e-3): the equation holds at the points."""
     guards("the network satisfies the equation at those points and does something else in between. "
            "This one is not flat, but it is wrong")
     for seed, rec in seeded("fails_collocation").items():
         mine = errors(rec)
-        assert mine["variance_ratio"] > 0.1 and mine["max"] > 0.3, f"seed {seed}"
+        assert mine["variance_ratio"] > 0.1 and mine["max"] > 0.05, f"seed {seed}"
         assert rec["series"]["physics_loss"][-1] < 1e-3, f"seed {seed}"
 
 

@@ -24,6 +24,7 @@ REFERENCES = [  # (first author, year, venue as the page must name it)
     ("Wang", "2021", "SIAM Journal on Scientific Computing 43(5)"),
     ("Lu", "2021", "Nature Machine Intelligence 3"),
     ("Li", "2021", "International Conference on Learning Representations (ICLR)"),
+    ("Moseley", "2021", "Blog post"),  # the tutorial whose set-up the lesson follows
 ]
 
 
