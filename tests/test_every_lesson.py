@@ -84,18 +84,21 @@ def facts_of(slug: str) -> dict[str, object]:
 
 
 # --------------------------------------------------------------------------- numbers
-NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]|,\d)")
+NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:,\d{3})*(?:\.\d+)?%?(?![\w.%]|,\d)")
 
 
 def renderings(value: object) -> set[str]:
-    """The ways prose could type `value`. Small integers (and zero, and a float that rounds
-    to one digit, as in "from 0 to 1") are words, not measurements."""
+    """The ways prose could type `value`, a share also as a percentage. Small integers (and
+    zero, a float that rounds to one digit, as in "from 0 to 1", and a one-digit percentage)
+    are words, not measurements."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return set()
     if isinstance(value, int) or float(value).is_integer():
         return {str(int(value)), f"{int(value):,}"} if abs(value) >= 10 else set()
     out = {f"{value:.{d}f}" for d in (1, 2, 3, 4)} | {f"{value:.{d}g}" for d in (2, 3)}
-    return {s for s in out if not re.fullmatch(r"-?0\.0*|-?\d", s)}
+    if 0 < abs(value) <= 1:  # a share typed as a percentage ("92%" for 0.9213)
+        out |= {f"{100 * value:.{d}f}%" for d in (0, 1)}
+    return {s for s in out if not re.fullmatch(r"-?0\.0*%?|-?\d%?", s)}
 
 
 def typed_numbers(body: str) -> set[str]:
@@ -108,8 +111,10 @@ def typed_numbers(body: str) -> set[str]:
 
 
 def test_the_typed_number_check_finds_a_typed_fact():
-    assert typed_numbers("It ends at 0.1234 after 1,200 steps ([[run.x:.2f]]), $x = 3.5$, in 12 s.") == {"0.1234", "1,200", "12"}
+    assert typed_numbers("It ends at 0.1234 after 1,200 steps ([[run.x:.2f]]), $x = 3.5$, in 12 s, "
+                         "92% right.") == {"0.1234", "1,200", "12", "92%"}
     assert "0.123" in renderings(0.12345) and "1,200" in renderings(1200) and renderings(3) == set()
+    assert "92%" in renderings(0.9213) and "92.1%" in renderings(0.9213)
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -45,29 +45,6 @@ def test_code_on_the_page_is_the_code_the_runs_use(lesson):
         assert read_region(ROOT / embed.name, embed.args.get("region")).strip()
 
 
-def _renderings(value) -> set[str]:
-    """How a fact could appear if someone typed it: integers of two digits or more, and
-    floats at the usual precisions (small integers and zero are just words)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return set()
-    if float(value).is_integer():
-        return {str(int(value))} if abs(value) >= 10 else set()
-    out = {f"{value:.{d}f}" for d in (1, 2, 3, 4)} | {f"{value:.{d}g}" for d in (1, 2, 3)}
-    return {s for s in out if not re.fullmatch(r"-?0\.0*|-?\d", s)}
-
-
-def test_no_number_a_record_holds_is_typed_into_the_prose(lesson, facts):
-    prose = re.sub(r"\[\[[^\]]+\]\]", " ", lesson.body)
-    prose = re.sub(r"\$\$.*?\$\$", " ", prose, flags=re.S)
-    prose = re.sub(r"\$[^$]*\$", " ", prose)
-    prose = "\n".join(line for line in prose.split("\n") if not line.startswith(":::"))
-    typed = set(re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", prose))
-    clashes = {literal: f"{run}.{name}" for run, run_facts in facts.items() for name, value in run_facts.items()
-               for literal in typed if literal in _renderings(value)}
-    assert clashes == {}, f"write these as [[run.fact]]: {clashes}"
-    assert _renderings(100.0) == {"100"} and "0.0191" in _renderings(0.019062)   # the check can fail
-
-
 @pytest.mark.slow
 def test_the_page_has_its_widgets_video_and_filled_facts(page_html):
     for widget in ("valley-race", "lr-sweep", "adam-steps"):
