@@ -79,9 +79,6 @@ def break_and_build(good_project: Path, scratch: Path, breakage, *build_args: st
 def poll(tab, script: str, handle, timeout_ms: float = 15_000) -> None:
     """Wait until `script` (a JS function of the element) is true for `handle`, polling from
     Python: the pages' CSP forbids the eval behind Playwright's wait_for_function."""
-    import time
+    from tests.plugin import wait_until
 
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not handle.evaluate(script):
-        assert time.monotonic() < deadline, f"not true in time: {script}"
-        tab.wait_for_timeout(50)
+    wait_until(lambda: handle.evaluate(script), timeout=timeout_ms / 1000)

@@ -131,6 +131,12 @@ class PageWatch:
         return [u for u in self.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
 
 
+def no_trouble(watch: PageWatch) -> None:
+    """Nothing logged an error and nothing was fetched from another origin."""
+    assert watch.errors == []
+    assert watch.foreign_requests() == []
+
+
 @pytest.fixture
 def page(browser_context):
     """A fresh tab with a watcher: `page, watch = page`."""

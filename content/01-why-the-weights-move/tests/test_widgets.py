@@ -13,7 +13,7 @@ import pytest
 
 from generator.lessons import load_lesson
 from generator.widgets import catalogue
-from tests.plugin import ROOT, canvas_pixels, mounted, pixel, wait_until
+from tests.plugin import ROOT, canvas_pixels, mounted, no_trouble, pixel, wait_until
 
 pytestmark = pytest.mark.browser
 SCHEMES = ["light", "dark"]
@@ -23,11 +23,6 @@ PLAYER = "figure[data-widget='overfit-player']"
 
 def test_every_built_in_widget_is_on_this_page():
     assert set(catalogue(ROOT)) <= set(WIDGETS)
-
-
-def no_trouble(watch):
-    assert watch.errors == []
-    assert watch.foreign_requests() == []
 
 
 # --------------------------------------------------------------------------- overfit player

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.plugin import canvas_pixels, mounted, move_slider, wait_until
+from tests.plugin import canvas_pixels, mounted, move_slider, no_trouble, wait_until
 from tests.test_every_lesson import shows
 
 EMBEDS = {   # the arguments lesson.md passes to each widget
@@ -24,11 +24,6 @@ EMBEDS = {   # the arguments lesson.md passes to each widget
 
 def test_the_tests_cover_every_widget_the_lesson_embeds(lesson):
     assert {e.name: e.args for e in lesson.embeds if e.kind == "widget"} == EMBEDS
-
-
-def no_trouble(watch):
-    assert watch.errors == []
-    assert watch.foreign_requests() == []
 
 
 @pytest.mark.browser
