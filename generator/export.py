@@ -37,7 +37,7 @@ WIDGET_BUDGET_GZIP_BYTES = 64 * 1024
 FIGURE_DPI = 100  # figures are drawn at 8 x 3.2 inches or so: 800 px, sharp at 2x in the column
 # Bump when a change to this module changes what an export writes (data.json, figures,
 # alt text): every embed is then exported again once.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 GENERATOR_DIR = Path(__file__).parent
 # Seconds one embed's export, figures and description may take.
 EXPORT_TIMEOUT = 600.0
@@ -160,7 +160,7 @@ def _write_export(widget: Widget, args: dict[str, str], records: dict[str, Path]
     data = _call(widget, "export", where, module.export, loaded, dict(args))
     check_data(widget, data, where)
     try:
-        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(pack(data, widget.data), separators=(",", ":"), allow_nan=False)
     except ValueError:
         raise BuildError(where, f"widget '{widget.name}' exported a NaN or infinite number",
                          "round or drop non-finite values in export()") from None
@@ -176,6 +176,64 @@ def _write_export(widget: Widget, args: dict[str, str], records: dict[str, Path]
     if not isinstance(alt, str) or not alt.strip():
         raise BuildError(where, f"widget '{widget.name}' describe() gave no text", "return a sentence")
     write_atomic(folder / "alt.txt", alt)
+
+
+# ------------------------------------------------------------------ compact number tables
+# A long float array (DATA "float[]" or "float[][]") is written as the differences between
+# neighbouring values, as integers in units of its last decimal: a curve sampled densely
+# changes little from one point to the next, so the integers are short and repeat, and
+# gzip keeps a quarter of the bytes it keeps of the decimals. Lossless: static/js/mount.js
+# (and `unpack` below) give back exactly the numbers export() returned.
+PACK_MIN_VALUES = 1000  # shorter arrays are left readable
+PACK_MAX_DECIMALS = 6
+
+
+def pack(data, spec):
+    """`data` with each long float array of the DATA `spec` replaced by its packed form."""
+    if isinstance(spec, dict) and isinstance(data, dict):
+        return {key: pack(value, spec.get(key)) for key, value in data.items()}
+    if isinstance(spec, list) and isinstance(data, list):
+        return [pack(value, spec[0]) for value in data]
+    if spec in ("float[]", "float[][]") and isinstance(data, list):
+        return _packed(data) or data
+    return data
+
+
+def _packed(values: list) -> dict | None:
+    rows = None
+    if values and all(isinstance(row, list) for row in values):
+        if len({len(row) for row in values}) != 1:
+            return None  # ragged rows stay as they are
+        rows, values = len(values), [v for row in values for v in row]
+    if len(values) < PACK_MIN_VALUES or not all(isinstance(v, (int, float)) for v in values):
+        return None
+    for decimals in range(PACK_MAX_DECIMALS + 1):
+        scale = 10 ** decimals
+        units = [round(v * scale) for v in values]
+        if all(u / scale == v for u, v in zip(units, values)):
+            break
+    else:
+        return None  # unrounded floats: nothing to gain, written as they are
+    deltas = [units[0]] + [b - a for a, b in zip(units, units[1:])]
+    return {"$delta": deltas, "scale": scale, **({"rows": rows} if rows is not None else {})}
+
+
+def unpack(data):
+    """The numbers export() returned, from a published data file (for tests and tools)."""
+    if isinstance(data, dict) and "$delta" in data:
+        values, total = [], 0
+        for step in data["$delta"]:
+            total += step
+            values.append(total / data["scale"])
+        if "rows" not in data:
+            return values
+        width = len(values) // data["rows"]
+        return [values[i:i + width] for i in range(0, len(values), width)]
+    if isinstance(data, dict):
+        return {key: unpack(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [unpack(value) for value in data]
+    return data
 
 
 def figure_names() -> list[str]:

@@ -382,10 +382,12 @@ def widget_data(lesson, built_site):
     """widget_data(name) -> the data the page's first embed of widget `name` loads."""
     import json
 
+    from generator.export import unpack
+
     def read(name: str) -> dict:
         paths = sorted((built_site / lesson.slug / "data").glob(f"{name}--*.json"))
         assert paths, f"no data exported for widget {name} of {lesson.slug}"
-        return json.loads(paths[0].read_text())
+        return unpack(json.loads(paths[0].read_text()))  # long float arrays are published packed
 
     return read
 

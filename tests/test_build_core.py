@@ -109,7 +109,9 @@ def test_editing_the_authoring_api_retrains_every_lesson(with_package):
 def test_bumping_a_stage_version_redoes_that_stage_only(with_package):
     project, package = with_package
     export = package / "generator" / "export.py"
-    edit(export, "EXPORT_VERSION = 1", "EXPORT_VERSION = 2")
+    from generator.export import EXPORT_VERSION
+
+    edit(export, f"EXPORT_VERSION = {EXPORT_VERSION}", f"EXPORT_VERSION = {EXPORT_VERSION + 1}")
     lines, _ = build(project, package)
     assert sorted(line.split(":")[0] for line in stages(lines)) == [
         "export/01-tiny-lesson/overfit-player--tiny", "export/02-second-tiny/overfit-player--tiny"], lines

@@ -69,6 +69,23 @@ function player(button, slider, redraw, intervalMs) {
   return { stop };
 }
 
+// Long float arrays arrive packed (generator/export.py, pack): the differences between
+// neighbouring values as integers in units of the last decimal. Summing them back gives
+// exactly the numbers the widget's export() wrote, so a widget.js never sees the packing.
+export function unpack(value) {
+  if (Array.isArray(value)) return value.map(unpack);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value.$delta)) {
+    const values = new Array(value.$delta.length);
+    let total = 0;
+    value.$delta.forEach((step, i) => { total += step; values[i] = total / value.scale; });
+    if (value.rows === undefined) return values;
+    const width = values.length / value.rows;
+    return Array.from({ length: value.rows }, (_, row) => values.slice(row * width, (row + 1) * width));
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unpack(inner)]));
+}
+
 async function mountOne(figure) {
   const element = figure.querySelector(".widget-live");
   const [module, response] = await Promise.all([
@@ -78,7 +95,7 @@ async function mountOne(figure) {
   if (!response.ok) throw new Error(`${figure.dataset.src}: HTTP ${response.status}`);
   let draw = () => {};
   const w = {
-    data: await response.json(),
+    data: unpack(await response.json()),
     element,
     figure,
     id: figure.id,
