@@ -216,6 +216,22 @@ def test_only_the_current_themes_video_files_are_fetched(open_lesson, scheme):
     assert [f for f in fetched if f"-{other}." in f] == []
 
 
+def test_videos_far_below_the_first_screen_are_given_their_files_as_they_near_it(open_lesson):
+    """A player given its source at load has the browser build its controls during the page's
+    first seconds; a film far down the page gets its file, poster and captions on approach."""
+    tab, _ = open_lesson(WIDTHS["phone"])
+    players = tab.evaluate("""() => [...document.querySelectorAll('video.video-live')].map(v => ({
+        top: v.getBoundingClientRect().top + scrollY, src: v.hasAttribute('src'), poster: v.hasAttribute('poster'),
+        track: v.querySelector('track') !== null}))""")
+    far = [i for i, p in enumerate(players) if p["top"] > 2 * 844 + 600]
+    assert far, "no video lies far below the first screen"
+    assert not [players[i] for i in far if players[i]["src"] or players[i]["poster"] or players[i]["track"]]
+    video = tab.locator("video.video-live").nth(far[0])
+    video.scroll_into_view_if_needed()
+    poll(tab, "v => v.hasAttribute('src') && v.hasAttribute('poster') && v.querySelector('track') !== null",
+         video.element_handle())
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_without_javascript_only_the_system_themes_files_are_fetched(open_lesson, scheme):
     """One player per video, its poster and film chosen by the system theme; nothing of the

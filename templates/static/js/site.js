@@ -112,7 +112,8 @@ function setUpWideEquations() {
       }
     }
   };
-  check();
+  // The observer reports each box's first size once the page is laid out: no layout is
+  // forced while the page loads.
   const resized = new ResizeObserver(check);
   for (const box of boxes) resized.observe(box);
 }

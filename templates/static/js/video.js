@@ -85,7 +85,11 @@ function setUpCaptionLine(figure, video) {
     keepCaptionsOffFrame(video);
   });
   for (const track of video.textTracks) track.addEventListener("cuechange", update);
-  video.querySelector("track")?.addEventListener("load", () => { keepCaptionsOffFrame(video); update(); });
+  // The <track> is added once the video wakes; its load event does not bubble, so it is
+  // caught on the way down.
+  video.addEventListener("load", (event) => {
+    if (event.target.localName === "track") { keepCaptionsOffFrame(video); update(); }
+  }, true);
   video.addEventListener("seeked", update);
   for (const name of ["fullscreenchange", "webkitfullscreenchange"]) {
     document.addEventListener(name, () => keepCaptionsOffFrame(video));
@@ -103,6 +107,7 @@ function offerFullscreen(figure, video) {
   if (!button || !(video.requestFullscreen || video.webkitEnterFullscreen)) return;
   button.hidden = false;
   button.addEventListener("click", async () => {
+    wake(video);
     try {
       if (video.requestFullscreen) {
         await video.requestFullscreen({ navigationUI: "hide" });
@@ -129,6 +134,7 @@ function restorePosition(video) {
 }
 
 function seek(video, seconds) {
+  wake(video);
   const go = () => {
     video.currentTime = seconds;
     video.play().catch(() => { /* the browser refused; the reader can press play */ });
@@ -152,6 +158,7 @@ function setUpTools(figure, video) {
   const speeds = [...figure.querySelectorAll(".video-speed button[data-rate]")];
   for (const button of speeds) {
     button.addEventListener("click", () => {
+      wake(video);
       video.playbackRate = Number(button.dataset.rate);
     });
   }
@@ -166,13 +173,20 @@ function setUpTools(figure, video) {
   });
 }
 
+// A video gets its file, poster and captions only as it comes near the screen (or is used):
+// a player given a source at load makes the browser build and restyle its controls then,
+// work that would hold up the page's first seconds for films far down the page.
+function wake(video) {
+  if (video.dataset.near) return;
+  video.dataset.near = "true";
+  show(video, currentTheme());  // with data-near set, this sets the poster too
+}
+
 const nearScreen = new IntersectionObserver((entries) => {
   for (const entry of entries) {
     if (!entry.isIntersecting) continue;
-    const video = entry.target;
-    nearScreen.unobserve(video);
-    video.dataset.near = "true";
-    video.poster = variant(video, "poster", currentTheme());
+    nearScreen.unobserve(entry.target);
+    wake(entry.target);
   }
 }, { rootMargin: "600px 0px" });
 
@@ -182,8 +196,8 @@ export function setUpVideos() {
     video.loop = false;
     video.autoplay = false;
     video.addEventListener("loadedmetadata", () => restorePosition(video));
-    show(video, currentTheme());
     nearScreen.observe(video);
+    for (const name of ["pointerdown", "focus", "keydown"]) video.addEventListener(name, () => wake(video));
     setUpTools(video.closest("figure"), video);
     setUpCaptionLine(video.closest("figure"), video);
     const print = video.closest("figure").querySelector("template.video-print-template");
@@ -192,6 +206,6 @@ export function setUpVideos() {
   }
   document.addEventListener("themechange", (event) => {
     const theme = event.detail?.theme === "dark" ? "dark" : event.detail?.theme === "light" ? "light" : currentTheme();
-    for (const video of videos) show(video, theme);
+    for (const video of videos) if (video.dataset.near) show(video, theme);
   });
 }
