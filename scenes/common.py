@@ -19,9 +19,9 @@ so the captions follow the animation's real timing without hand-kept timestamps.
 Layout rules, checked after every animation and wait while the scene renders (so a
 scene that breaks them fails its render, naming the scene and the offending mobject):
   - while a caption shows, the bottom CAPTION_BAND of the frame holds no content, because
-    the browser draws the caption there (captions are on by default);
-  - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads
-    when the video is 390 px wide (about 220 px tall, so about 11 px per em): at least
+    in fullscreen the browser draws the caption there (in the page it goes under the video);
+  - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads in a
+    390-px-wide page (a video about 200 px tall, so about 10 px per em): at least
     font_size 29 (30 is a good size for labels);
   - everything visible stays inside the frame, and no two texts overlap (larger text
     crowds a layout: this catches a label pushed off the edge or onto another).
@@ -138,11 +138,11 @@ class ThemedScene(Scene):
                 if self.cues and part.get_bottom()[1] < band_top - 1e-6:
                     raise LayoutError(f"{name}: {what!r} reaches y = {part.get_bottom()[1]:.2f}, into "
                                       f"the caption band (below {band_top:.2f}) while a caption shows; move it up")
-                if (abs(part.get_left()[0]) > frame_w / 2 + 1e-6 or abs(part.get_right()[0]) > frame_w / 2 + 1e-6
-                        or abs(part.get_top()[1]) > frame_h / 2 + 1e-6 or abs(part.get_bottom()[1]) > frame_h / 2 + 1e-6):
-                    raise LayoutError(f"{name}: {what!r} leaves the frame (x {part.get_left()[0]:.2f} to "
-                                      f"{part.get_right()[0]:.2f}, y {part.get_bottom()[1]:.2f} to {part.get_top()[1]:.2f}; the frame is "
-                                      f"{frame_w:.2f} wide and {frame_h:.0f} high); move or shorten it")
+                left, right, bottom, top = part.get_left()[0], part.get_right()[0], part.get_bottom()[1], part.get_top()[1]
+                if max(abs(left), abs(right)) > frame_w / 2 + 1e-6 or max(abs(bottom), abs(top)) > frame_h / 2 + 1e-6:
+                    raise LayoutError(f"{name}: {what!r} leaves the frame (x {left:.2f} to {right:.2f}, y {bottom:.2f} "
+                                      f"to {top:.2f}; the frame is {frame_w:.2f} wide and {frame_h:.0f} high); "
+                                      "move or shorten it")
             shown_texts += [text for text in texts if _visible(text) and text.text.strip()]
         for i, first in enumerate(shown_texts):
             for second in shown_texts[i + 1:]:
