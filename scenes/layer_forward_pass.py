@@ -115,9 +115,9 @@ class LayerForwardPass(ThemedScene):
     def one_layer(self) -> None:
         c = self.c
         title = label("A layer: three inputs, two neurons", size=34).to_corner(UL, buff=0.4)
-        inputs = VGroup(*[node(fmt(v), radius=0.55).move_to([-6.3, 1.95 - 1.3 * i, 0])
+        inputs = VGroup(*[node(fmt(v), radius=0.55).move_to([-6.3, 2.0 - 1.2 * i, 0])
                           for i, v in enumerate(LAYER_X)])
-        neurons = VGroup(*[node(f"z{i + 1}", radius=0.5, color="model").move_to([-4.75, 1.3 - 1.3 * i, 0])
+        neurons = VGroup(*[node(f"z{i + 1}", radius=0.5, color="model").move_to([-4.75, 1.4 - 1.2 * i, 0])
                            for i in range(2)])
         edges = [[Line(x.get_right(), n.get_left(), color=c["border"], stroke_width=3) for x in inputs]
                  for n in neurons]
@@ -145,23 +145,25 @@ class LayerForwardPass(ThemedScene):
         self.play(FadeIn(VGroup(matrix, dot, vector, plus, bias, equals)), FadeIn(names[:3]))
         self.wait(1)
 
-        # Row by row: each neuron's weighted sum is one row of W times x, plus its bias.
-        rows_shown = VGroup()
+        # Row by row: each neuron's weighted sum is one row of W times x, plus its bias. One sum
+        # line at a time, high enough that a phone's player controls (the bottom third of the
+        # frame while paused) leave it in sight; the result vector keeps every z.
+        shown = None
         for i, (row, b) in enumerate(zip(LAYER_W, LAYER_B)):
             row_box = SurroundingRectangle(matrix[0][i], color=c["highlight"], buff=0.08)
             x_box = SurroundingRectangle(vector[0], color=c["highlight"], buff=0.08)
             b_box = SurroundingRectangle(bias[0][i], color=c["highlight"], buff=0.08)
             terms = " + ".join(f"{paren(w)}·{paren(x)}" for w, x in zip(row, LAYER_X))
             line = label(f"z{i + 1} = {terms} + {paren(b)} = {fmt(z[i])}", size=TEXT, mono=True)
-            line.move_to([-6.85, -1.5 - 0.55 * i, 0], aligned_edge=LEFT)
+            line.move_to([-6.85, -1.3, 0], aligned_edge=LEFT)
             lit = VGroup(*edges[i]).copy().set_color(c["highlight"]).set_stroke(width=5)
             self.say(f"Neuron {i + 1}: row {i + 1} of W times x, plus b{i + 1}, gives z{i + 1} = {fmt(z[i])}.")
             self.play(Create(row_box), Create(x_box), Create(b_box), Create(lit))
             self.play(FadeIn(line, shift=0.2 * DOWN), FadeIn(result[0][i]),
-                      *([FadeIn(result[1:]), FadeIn(names[3])] if i == 0 else []))
+                      *([FadeIn(result[1:]), FadeIn(names[3])] if i == 0 else [FadeOut(shown)]))
             self.wait(1.5)
             self.play(FadeOut(row_box), FadeOut(x_box), FadeOut(b_box), FadeOut(lit))
-            rows_shown.add(line)
+            shown = line
 
         # The activation, element by element.
         y = [relu(v) for v in z]
