@@ -19,7 +19,7 @@ BOX_W, BOX_H, GAP = 2.5, 1.6, 0.17
 ROW_Y = 1.95         # the fold boxes
 ROLE_Y = 0.75        # "train" / "validate" under each box
 SCORE_Y = 0.1        # each round's score under its fold
-AXIS_Y = -1.1        # the closing number line (its labels end near y = -1.7)
+AXIS_Y = -0.6        # the closing number line: its labels end near y = -1.2, above a phone's paused controls
 
 
 class KFoldRotation(ThemedScene):
