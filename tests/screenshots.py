@@ -88,13 +88,14 @@ def video_frames(tab, out: Path, theme: str) -> list[Path]:
         video.evaluate("v => { v.preload = 'auto'; v.load(); }")
         poll(tab, "v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues "
                               "&& v.textTracks[0].cues.length > 0", video.element_handle(), timeout_ms=60_000)
+        # The whole file, so that no shot catches the player's loading spinner.
+        poll(tab, "v => v.buffered.length > 0 && v.buffered.end(v.buffered.length - 1) >= v.duration - 0.1",
+             video.element_handle(), timeout_ms=60_000)
         moments = video.evaluate("v => [...v.textTracks[0].cues].map(c => c.startTime + 0.65 * (c.endTime - c.startTime))")
         for n, time in enumerate(moments, 1):
             video.evaluate("(v, t) => new Promise(done => { v.pause(); v.addEventListener('seeked', done, "
                            "{ once: true }); v.currentTime = t; })", time)
-            # Until the frame is there and the next ones too: else the player draws its spinner.
-            poll(tab, "v => !v.seeking && (v.readyState >= 3 || v.currentTime > v.duration - 0.5)",
-                 video.element_handle(), timeout_ms=30_000)
+            poll(tab, "v => !v.seeking && v.readyState >= 2", video.element_handle())
             video.hover()
             tab.wait_for_timeout(300)  # the controls fade in
             path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n:02d}.png"
