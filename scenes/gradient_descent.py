@@ -124,7 +124,7 @@ class GradientDescent(ThemedScene):
                            label(f"lr {rate(run['const']['lr'])}: {run['verdict']}", size=TEXT,
                                  color=run["token"])).arrange(RIGHT, buff=0.15)
             legend.add(entry)
-            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([self.panel_left, -0.95, 0], aligned_edge=UL)
+            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([self.panel_left, -0.6, 0], aligned_edge=UL)
             self.play(FadeIn(entry), run_time=0.6)
 
     def compare_the_rates(self) -> None:

@@ -99,9 +99,22 @@ def video_frames(tab, out: Path, theme: str) -> list[Path]:
             video.hover()
             tab.wait_for_timeout(300)  # the controls fade in
             path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n:02d}.png"
-            path.write_bytes(figure.screenshot())
+            path.write_bytes(still_shot(tab, figure))
             written.append(path)
     return written
+
+
+def still_shot(tab, element, tries: int = 40) -> bytes:
+    """A screenshot once two in a row are alike: the controls fade in, and the player may
+    still draw its loading spinner for a moment after a seek."""
+    previous = element.screenshot()
+    for _ in range(tries):
+        tab.wait_for_timeout(100)
+        shot = element.screenshot()
+        if shot == previous:
+            return shot
+        previous = shot
+    return previous
 
 
 if __name__ == "__main__":
