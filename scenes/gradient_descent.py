@@ -136,8 +136,7 @@ class GradientDescent(ThemedScene):
         summary = label("\n".join(lines), size=TEXT, color="text", line_spacing=0.8)
         summary.move_to([self.panel_left, 2.05, 0], aligned_edge=UL)
         self.chapter("Comparing the rates")
-        self.say(f"Both reach the bottom. Steps until w stays within {tolerance:g} of w*: "
-                 + ", ".join(lines[1:]) + ".")
+        self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: " + ", ".join(lines[1:]) + ".")
         self.play(FadeOut(self.readout), FadeIn(summary))
         self.wait(3.0)
 
