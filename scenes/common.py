@@ -19,9 +19,12 @@ so the captions follow the animation's real timing without hand-kept timestamps.
 Layout rules, checked after every animation and wait while the scene renders (so a
 scene that breaks them fails its render, naming the scene and the offending mobject):
   - while a caption shows, the bottom CAPTION_BAND of the frame holds no content, because
-    the browser draws the caption there (captions are on by default);
-  - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads
-    when the video is 390 px wide (about 220 px tall): at least font_size 24.
+    in fullscreen the browser draws the caption there (in the page it goes under the video);
+  - every Text is at least MIN_TEXT_EM of the frame height per em, so it still reads in a
+    390-px-wide page (a video about 200 px tall, so about 10 px per em): at least
+    font_size 29 (30 is a good size for labels);
+  - everything visible stays inside the frame, and no two texts overlap (larger text
+    crowds a layout: this catches a label pushed off the edge or onto another).
 Chapters work the same way: `self.chapter("Title")` opens a section of the video that the
 page lists, so a reader can jump to it.
 """
@@ -35,7 +38,7 @@ from functools import lru_cache
 from manim import ORIGIN, Circle, Scene, Text, VGroup, VMobject, config
 
 CAPTION_BAND = 0.2        # share of the frame height, at the bottom, kept free for captions
-MIN_TEXT_EM = 1 / 25      # smallest em of on-screen text, as a share of the frame height
+MIN_TEXT_EM = 1 / 20      # smallest em of on-screen text, as a share of the frame height
 EM_PER_FONT_SIZE = 1 / 72  # Manim draws text at font_size / 72 scene units per em (8-unit frame)
 CAPTION_LINE_CHARS = 130  # a longer cue wraps to more lines than the band holds at 390 px
 
@@ -70,13 +73,14 @@ def load_record(run_id: str) -> dict:
     return _read_json(records[run_id])
 
 
-def label(text: str, size: float = 24, color: str = "text", mono: bool = False, **kwargs) -> Text:
+def label(text: str, size: float = 30, color: str = "text", mono: bool = False, **kwargs) -> Text:
     """Text in the scene's font, coloured by palette token."""
     return Text(text, font=MONO if mono else FONT, font_size=size, color=colors()[color], **kwargs)
 
 
 class LayoutError(RuntimeError):
-    """A scene put content where a caption goes, or text too small to read on a phone."""
+    """A scene put content where a caption goes, text too small to read on a phone, content
+    outside the frame, or one text over another."""
 
 
 class ThemedScene(Scene):
@@ -111,25 +115,51 @@ class ThemedScene(Scene):
         self.check_layout()
 
     def check_layout(self) -> None:
-        """Raise LayoutError if anything visible is in the caption band or any text is too small."""
-        frame = config.frame_height
-        band_top = -frame / 2 + CAPTION_BAND * frame
-        min_font_size = MIN_TEXT_EM * frame / EM_PER_FONT_SIZE
+        """Raise LayoutError naming the scene and the mobject that breaks a layout rule (module docstring)."""
+        frame_h, frame_w = config.frame_height, config.frame_width
+        band_top = -frame_h / 2 + CAPTION_BAND * frame_h
+        min_font_size = MIN_TEXT_EM * frame_h / EM_PER_FONT_SIZE
+        name = type(self).__name__
+        shown_texts: list[Text] = []
         for mob in self.mobjects:
             family = mob.get_family()
             texts = [part for part in family if isinstance(part, Text)]
             in_text = {id(glyph) for text in texts for glyph in text.get_family()}
             for text in texts:
                 if text.font_size < min_font_size - 1e-6 and _visible(text):
-                    raise LayoutError(f"{type(self).__name__}: text {text.text!r} is font_size {text.font_size:.0f}"
+                    raise LayoutError(f"{name}: text {_words(text)!r} is font_size {text.font_size:.0f}"
                                       f"; use at least {min_font_size:.0f} so it reads at 390 px wide")
             # A text is judged whole (named by its letters); other shapes one by one.
             shapes = texts + [part for part in family if id(part) not in in_text and part.has_points()]
             for part in shapes:
-                if self.cues and _visible(part) and part.get_bottom()[1] < band_top - 1e-6:
-                    what = part.text if isinstance(part, Text) else type(part).__name__
-                    raise LayoutError(f"{type(self).__name__}: {what!r} reaches y = {part.get_bottom()[1]:.2f}, into "
+                if not _visible(part):
+                    continue
+                what = _words(part) if isinstance(part, Text) else type(part).__name__
+                if self.cues and part.get_bottom()[1] < band_top - 1e-6:
+                    raise LayoutError(f"{name}: {what!r} reaches y = {part.get_bottom()[1]:.2f}, into "
                                       f"the caption band (below {band_top:.2f}) while a caption shows; move it up")
+                left, right, bottom, top = part.get_left()[0], part.get_right()[0], part.get_bottom()[1], part.get_top()[1]
+                if max(abs(left), abs(right)) > frame_w / 2 + 1e-6 or max(abs(bottom), abs(top)) > frame_h / 2 + 1e-6:
+                    raise LayoutError(f"{name}: {what!r} leaves the frame (x {left:.2f} to {right:.2f}, y {bottom:.2f} "
+                                      f"to {top:.2f}; the frame is {frame_w:.2f} wide and {frame_h:.0f} high); "
+                                      "move or shorten it")
+            shown_texts += [text for text in texts if _visible(text) and text.text.strip()]
+        for i, first in enumerate(shown_texts):
+            for second in shown_texts[i + 1:]:
+                if _overlap(first, second):
+                    raise LayoutError(f"{name}: text {_words(first)!r} overlaps text {_words(second)!r}; "
+                                      "move one of them or shorten it")
+
+
+def _words(text: Text) -> str:
+    """A text as written (Text.text drops the spaces)."""
+    return getattr(text, "original_text", text.text)
+
+
+def _overlap(a, b) -> bool:
+    """Do the bounding boxes of a and b overlap (touching is fine)?"""
+    return (a.get_left()[0] < b.get_right()[0] - 1e-6 and b.get_left()[0] < a.get_right()[0] - 1e-6
+            and a.get_bottom()[1] < b.get_top()[1] - 1e-6 and b.get_bottom()[1] < a.get_top()[1] - 1e-6)
 
 
 def _visible(mob) -> bool:
@@ -138,14 +168,14 @@ def _visible(mob) -> bool:
     return mob.get_stroke_opacity() > 0 and mob.get_stroke_width() > 0 or mob.get_fill_opacity() > 0
 
 
-def node(text: str, radius: float = 0.42, color: str = "accent", size: float = 24) -> VGroup:
+def node(text: str, radius: float = 0.5, color: str = "accent", size: float = 30) -> VGroup:
     """A labelled circle: an input or a neuron in a network diagram."""
     c = colors()
     ring = Circle(radius=radius, color=c[color], stroke_width=3).set_fill(c["surface"], opacity=1)
     return VGroup(ring, label(text, size=size).move_to(ring))
 
 
-def bracketed(rows: list[list[str]], size: float = 24, color: str = "text", col_gap: float = 0.35,
+def bracketed(rows: list[list[str]], size: float = 30, color: str = "text", col_gap: float = 0.35,
               row_gap: float = 0.22) -> VGroup:
     """A matrix or column vector of numbers between square brackets, drawn without LaTeX.
 

@@ -19,15 +19,14 @@ RECORDS = ["01-why-the-weights-move/lr_good", "01-why-the-weights-move/lr_oscill
 # How each run is drawn: its palette token, what it does, and how the dot travels a step
 # ("slide": along the curve; "jump": straight across, the chord a too-large step cuts).
 RUNS = [
-    {"id": RECORDS[0], "token": "truth", "name": "about right", "verdict": "slides down and settles",
-     "move": "slide"},
-    {"id": RECORDS[1], "token": "validation", "name": "too large", "verdict": "overshoots back and forth",
-     "move": "jump"},
+    {"id": RECORDS[0], "token": "truth", "name": "about right", "verdict": "settles", "move": "slide"},
+    {"id": RECORDS[1], "token": "validation", "name": "too large", "verdict": "overshoots", "move": "jump"},
 ]
 MAX_SHOWN_STEPS = 8       # steps replayed one at a time; the rest are fast-forwarded
 STILL_MOVE = 0.05         # a step moving the dot less than this (scene units) is not worth its own beat
 FAST_FORWARD_SECONDS = 2.5
 TANGENT_LENGTH = 1.7
+TEXT = 30                 # labels and numbers: at least 1/20 of the frame height per em (scenes/common.py)
 
 
 def rate(v: float) -> str:
@@ -71,20 +70,20 @@ class GradientDescent(ThemedScene):
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
         # x is w − w_lo so the L axis stands at the left edge, not through w = 0.
         # Above the caption band (y < −2.4 stays empty while captions show).
-        self.axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=6.4, y_length=4.2,
+        self.axes = Axes(x_range=[0, w_hi - w_lo, 1], y_range=[0, l_hi, l_tick], x_length=5.9, y_length=4.0,
                          axis_config=axis_style, x_axis_config={"include_ticks": False},
-                         y_axis_config={"include_ticks": False}).move_to([-3.3, 0.3, 0])
+                         y_axis_config={"include_ticks": False}).move_to([-3.35, 0.25, 0])
         self.ticks = VGroup()
         for w in range(w_lo, w_hi + 1):
             mark = point(w, 0)
             self.ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
-            self.ticks.add(label(str(w).replace("-", "−"), size=24, color="muted").next_to(mark, DOWN, buff=0.14))
+            self.ticks.add(label(str(w).replace("-", "−"), size=TEXT, color="muted").next_to(mark + 0.1 * DOWN, DOWN, buff=0.08))
         for loss in range(0, l_hi + 1, l_tick):
             mark = point(w_lo, loss)
             self.ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
-            self.ticks.add(label(str(loss), size=24, color="muted").next_to(mark, LEFT, buff=0.14))
-        self.w_name = label("w", size=24, color="muted").next_to(self.axes.x_axis.get_right(), RIGHT, buff=0.2)
-        self.l_name = label("loss L(w)", size=24, color="muted").next_to(self.axes.y_axis.get_top(), UP, buff=0.15) \
+            self.ticks.add(label(str(loss), size=TEXT, color="muted").next_to(mark, LEFT, buff=0.12))
+        self.w_name = label("w", size=TEXT, color="muted").next_to(self.axes.x_axis.get_right(), RIGHT, buff=0.2)
+        self.l_name = label("loss L(w)", size=TEXT, color="muted").next_to(self.axes.y_axis.get_top(), UP, buff=0.15) \
             .align_to(self.axes.y_axis, LEFT)
 
     def show_the_parabola(self) -> None:
@@ -96,13 +95,13 @@ class GradientDescent(ThemedScene):
             [point(w, self.loss_at(w)) for w in ws])
         bottom = DashedLine(point(w_star, 0), point(w_star, l_hi * 0.55), color=c["muted"], stroke_width=2,
                             dash_length=0.1)
-        bottom_text = label(f"lowest loss\nat w* = {num(w_star, 2)}", size=24, color="muted") \
+        bottom_text = label(f"lowest at\nw* = {num(w_star, 2)}", size=TEXT, color="muted") \
             .next_to(bottom.get_top(), UP, buff=0.1)
-        title = label("Gradient descent on the loss parabola", size=30).to_corner(UL, buff=0.4)
+        title = label("Gradient descent on the loss curve", size=34).to_corner(UL, buff=0.35)
 
         # The readout panel, right of the axes.
-        self.panel_left = self.axes.get_right()[0] + 0.7
-        self.rule = label("each step: w ← w − lr × dL/dw", size=24, color="muted")
+        self.panel_left = self.axes.get_right()[0] + 0.75
+        self.rule = label("step: w ← w − lr × dL/dw", size=TEXT, color="muted")
         self.rule.move_to([self.panel_left, 2.75, 0], aligned_edge=LEFT)
 
         self.chapter("The loss as a function of w")
@@ -122,23 +121,22 @@ class GradientDescent(ThemedScene):
             self.readout, path = self.replay(run, self.point, self.loss_at, self.panel_left,
                                              self.rule if index == 0 else None)
             entry = VGroup(Dot(radius=0.08, color=self.c[run["token"]]),
-                           label(f"lr {rate(run['const']['lr'])} {run['verdict']}", size=24,
+                           label(f"lr {rate(run['const']['lr'])}: {run['verdict']}", size=TEXT,
                                  color=run["token"])).arrange(RIGHT, buff=0.15)
             legend.add(entry)
-            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([self.panel_left, -0.75, 0], aligned_edge=UL)
+            legend.arrange(DOWN, aligned_edge=LEFT, buff=0.2).move_to([self.panel_left, -0.6, 0], aligned_edge=UL)
             self.play(FadeIn(entry), run_time=0.6)
 
     def compare_the_rates(self) -> None:
         """Closing comparison, read from the records: the same settle count the lesson's
         prose states (first step from which w stays within the tolerance of w*)."""
         tolerance = self.runs[0]["facts"]["settle_tolerance"]
-        lines = [f"settled within {tolerance:g} of w* after:"]
-        lines += [f"  lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in self.runs]
-        summary = label("\n".join(lines), size=24, color="text", line_spacing=0.8)
+        lines = ["steps to settle"]
+        lines += [f"lr {rate(run['const']['lr'])}: {run['facts']['settle_steps']} steps" for run in self.runs]
+        summary = label("\n".join(lines), size=TEXT, color="text", line_spacing=0.8)
         summary.move_to([self.panel_left, 2.05, 0], aligned_edge=UL)
         self.chapter("Comparing the rates")
-        self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: "
-                 + ", ".join(line.strip() for line in lines[1:]) + ".")
+        self.say(f"Both reach the bottom. Within {tolerance:g} of w* for good: " + ", ".join(lines[1:]) + ".")
         self.play(FadeOut(self.readout), FadeIn(summary))
         self.wait(3.0)
 
@@ -220,15 +218,15 @@ class GradientDescent(ThemedScene):
                     ("dL/dw", num(grads[i]))]
             group = VGroup()
             for r, (name, value) in enumerate(rows):
-                y = 1.35 - r * 0.5
-                group.add(label(name, size=24, color="muted", mono=True).move_to([panel_left, y, 0],
-                                                                                  aligned_edge=LEFT))
+                y = 1.4 - r * 0.55
+                group.add(label(name, size=TEXT, color="muted", mono=True).move_to([panel_left, y, 0],
+                                                                                    aligned_edge=LEFT))
                 # right-aligned values keep the decimal points in one column
-                group.add(label(value, size=24, mono=True).move_to([panel_left + 3.3, y, 0], aligned_edge=RIGHT))
+                group.add(label(value, size=TEXT, mono=True).move_to([panel_left + 3.4, y, 0], aligned_edge=RIGHT))
             texts[i] = group
             return group
 
-        header = label(f"learning rate {rate(lr)}: {run['name']}", size=24, color=run["token"])
+        header = label(f"lr {rate(lr)}: {run['name']}", size=TEXT, color=run["token"])
         header.move_to([panel_left, 2.05, 0], aligned_edge=LEFT)
         dot = always_redraw(lambda: Dot(dot_position(), radius=0.11, color=colour))
         marks = always_redraw(trail)

@@ -15,6 +15,7 @@ SCENE = "WatchTheFit"
 RECORDS = ["01-why-the-weights-move/overfit"]
 
 SWEEP_SECONDS = 22.0  # the whole training run, replayed at an even pace through the snapshots
+TEXT = 30             # labels and numbers: at least 1/20 of the frame height per em (scenes/common.py)
 
 
 class WatchTheFit(ThemedScene):
@@ -46,23 +47,23 @@ class WatchTheFit(ThemedScene):
         self.y_lo, self.y_hi = math.floor(data_y.min() * 2 - 0.5) / 2, math.ceil(data_y.max() * 2 + 0.5) / 2
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
         # Panels sit between the legend row and the caption band (kept free below y = −2.4).
-        self.fit_axes = Axes(x_range=[-1, 1, 0.5], y_range=[self.y_lo, self.y_hi, 0.5], x_length=6.0, y_length=3.5,
-                             axis_config=axis_style).move_to([-3.55, 0.1, 0])
+        self.fit_axes = Axes(x_range=[-1, 1, 0.5], y_range=[self.y_lo, self.y_hi, 0.5], x_length=5.8, y_length=3.3,
+                             axis_config=axis_style).move_to([-3.6, -0.05, 0])
         losses = np.concatenate([self.train_loss, self.val_loss])
         self.l_lo = math.floor(math.log10(losses.min()) * 2) / 2
         self.l_hi = math.ceil(math.log10(losses.max()) * 2) / 2
         # y is log10(loss) - l_lo, so the axes cross at the bottom-left corner.
         self.loss_axes = Axes(x_range=[0, log_step(self.epochs[-1]), 1], y_range=[0, self.l_hi - self.l_lo, 0.5],
-                              x_length=4.6, y_length=3.5, axis_config=axis_style,
+                              x_length=4.0, y_length=3.3, axis_config=axis_style,
                               x_axis_config={"include_ticks": False},
-                              y_axis_config={"include_ticks": False}).move_to([3.5, 0.1, 0])
+                              y_axis_config={"include_ticks": False}).move_to([3.2, -0.05, 0])
         self.ticks = self.tick_labels()
         fit_axes, loss_axes = self.fit_axes, self.loss_axes
-        self.fit_title = label("the model's prediction", size=24).next_to(fit_axes, UP, buff=0.2) \
+        self.fit_title = label("the model's prediction", size=TEXT).next_to(fit_axes, UP, buff=0.2) \
             .align_to(fit_axes, LEFT)
-        self.loss_title = label("loss (log scale)", size=24).next_to(loss_axes, UP, buff=0.2).align_to(loss_axes, LEFT)
+        self.loss_title = label("loss (log scale)", size=TEXT).next_to(loss_axes, UP, buff=0.2).align_to(loss_axes, LEFT)
         # Beside the axis's end, not under its ticks: below them is the caption band.
-        self.epoch_axis_name = label("epoch", size=24, color="muted").next_to(loss_axes.x_axis, RIGHT, buff=0.15)
+        self.epoch_axis_name = label("epoch", size=TEXT, color="muted").next_to(loss_axes.x_axis, RIGHT, buff=0.15)
 
     def fit_point(self, x: float, y: float):
         return self.fit_axes.c2p(x, min(max(y, self.y_lo), self.y_hi))  # a wild early curve stays in its panel
@@ -77,13 +78,13 @@ class WatchTheFit(ThemedScene):
         for epoch in (10 ** k for k in range(0, 5) if 10 ** k <= self.epochs[-1]):
             mark = loss_axes.c2p(log_step(epoch), 0)
             ticks.add(Line(mark, mark + 0.1 * DOWN, color=c["muted"], stroke_width=2))
-            ticks.add(label(f"{epoch:g}", size=24, color="muted").next_to(mark, DOWN, buff=0.14))
+            ticks.add(label(f"{epoch:g}", size=TEXT, color="muted").next_to(mark, DOWN, buff=0.14))
         for power in range(math.ceil(l_lo), math.floor(self.l_hi) + 1):
             mark = loss_axes.c2p(0, power - l_lo)
             ticks.add(Line(mark, mark + 0.1 * LEFT, color=c["muted"], stroke_width=2))
-            ticks.add(label(f"{10.0 ** power:g}", size=24, color="muted").next_to(mark, LEFT, buff=0.14))
+            ticks.add(label(f"{10.0 ** power:g}", size=TEXT, color="muted").next_to(mark, LEFT, buff=0.14))
         for x in (-1, 0, 1):
-            ticks.add(label(f"{x}".replace("-", "−"), size=24, color="muted")
+            ticks.add(label(f"{x}".replace("-", "−"), size=TEXT, color="muted")
                       .next_to(self.fit_axes.c2p(x, self.y_lo), DOWN, buff=0.14))
         return ticks
 
@@ -99,7 +100,7 @@ class WatchTheFit(ThemedScene):
                              for x, y in zip(const["x_val"], const["y_val"])])
         # One legend for both panels: a series keeps its colour in each.
         legend = self.legend([("dot", "train", "training"), ("ring", "validation", "validation"),
-                              ("dash", "truth", "true function"), ("line", "model", "model")])
+                              ("dash", "truth", "truth"), ("line", "model", "model")])
         legend.next_to(title, DOWN, buff=0.25).align_to(title, LEFT)
 
         self.chapter("The data")
@@ -135,7 +136,7 @@ class WatchTheFit(ThemedScene):
             [self.fit_point(x, y) for x, y in zip(self.grid, self.prediction_now())]))
         train_trace = always_redraw(lambda: self.trace(self.train_loss, "train"))
         val_trace = always_redraw(lambda: self.trace(self.val_loss, "validation"))
-        counter = always_redraw(lambda: label(f"epoch {round(self.epoch_now()):>4}", size=26, mono=True)
+        counter = always_redraw(lambda: label(f"epoch {round(self.epoch_now()):>4}", size=TEXT, mono=True)
                                 .to_corner(UR, buff=0.45))
 
         self.chapter("Training starts")
@@ -159,11 +160,10 @@ class WatchTheFit(ThemedScene):
                             loss_axes.c2p(log_step(best_epoch), self.l_hi - self.l_lo),
                             color=c["highlight"], stroke_width=2.5, dash_length=0.1)
         best_dot = Dot(self.loss_point(best_epoch, self.val_loss[self.best]), radius=0.08, color=c["highlight"])
-        best_text = label(f"best validation\nepoch {best_epoch}", size=24, color="highlight")
-        best_text.next_to(marker.get_top(), RIGHT, buff=0.15).shift(0.3 * DOWN)
-        overshoot = best_text.get_right()[0] - (loss_axes.get_right()[0] + 0.2)
-        if overshoot > 0:  # a late best epoch: keep the label on screen, left of the line
-            best_text.next_to(marker.get_top(), LEFT, buff=0.15).shift(0.3 * DOWN)
+        # Above the loss panel, under the epoch counter: inside the plot the curves, which the
+        # record decides, would run through it; the colour ties it to the line and the dot.
+        best_text = label(f"best: epoch {best_epoch}", size=TEXT, color="highlight")
+        best_text.to_edge(RIGHT, buff=0.45).set_y(self.fit_title.get_y() + 0.6)
         self.chapter("The best epoch")
         self.say(f"Epoch {best_epoch}: the validation loss is at its lowest. This is the best model.")
         self.play(Create(marker), FadeIn(best_dot), FadeIn(best_text))
@@ -191,7 +191,7 @@ class WatchTheFit(ThemedScene):
                 glyph = DashedLine(ORIGIN_LEFT, ORIGIN_RIGHT, color=c[token], stroke_width=4, dash_length=0.08)
             else:
                 glyph = Line(ORIGIN_LEFT, ORIGIN_RIGHT, color=c[token], stroke_width=4)
-            entries.add(VGroup(glyph, label(text, size=24, color="muted")).arrange(RIGHT, buff=0.12))
+            entries.add(VGroup(glyph, label(text, size=TEXT, color="muted")).arrange(RIGHT, buff=0.12))
         return entries.arrange(RIGHT, buff=0.4)
 
 

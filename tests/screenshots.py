@@ -7,9 +7,11 @@ scrolling down, as a reader sees it (a long lesson as one tall image is too smal
 and sticky controls only behave as on a real screen when the page scrolls), named
 <page>-<width>-<theme>-<part>.png. Widgets and videos are given time to draw first.
 
-Every video is also shot at 390 px in both themes, paused with its controls showing at a
-few of its caption cues (the start, the middle, the last), with the caption line under it:
-video-<scene>-390-<theme>-<n>.png.
+Every video is also shot at 390 px in both themes, paused with its controls showing at each
+of its caption cues, with the caption line under it as the page draws it:
+video-<scene>-390-<theme>-<nn>.png. Each is taken two thirds into its cue: what the caption
+talks about has been drawn (it appears as the cue starts), and the fades that end a part of a
+scene, late in a cue, have not begun.
 """
 from __future__ import annotations
 
@@ -75,8 +77,8 @@ def take_screenshots(site: Path, out: Path, pages: list[str] | None = None) -> l
 
 
 def video_frames(tab, out: Path, theme: str) -> list[Path]:
-    """Each video of the open page, paused at the start, middle and last of its cues, with
-    the pointer over it so the controls show, as a reader on a phone sees it."""
+    """Each video of the open page, paused in each of its cues, with the pointer over it so
+    the controls show, as a reader on a phone sees it."""
     written = []
     for index in range(tab.locator("figure.video video.video-live").count()):
         figure = tab.locator("figure.video").nth(index)
@@ -86,18 +88,33 @@ def video_frames(tab, out: Path, theme: str) -> list[Path]:
         video.evaluate("v => { v.preload = 'auto'; v.load(); }")
         poll(tab, "v => v.readyState >= 2 && v.textTracks[0] && v.textTracks[0].cues "
                               "&& v.textTracks[0].cues.length > 0", video.element_handle(), timeout_ms=60_000)
-        starts = video.evaluate("v => [...v.textTracks[0].cues].map(c => (c.startTime + c.endTime) / 2)")
-        picks = sorted({starts[0], starts[len(starts) // 2], starts[-1]})
-        for n, time in enumerate(picks, 1):
+        # The whole file, so that no shot catches the player's loading spinner.
+        poll(tab, "v => v.buffered.length > 0 && v.buffered.end(v.buffered.length - 1) >= v.duration - 0.1",
+             video.element_handle(), timeout_ms=60_000)
+        moments = video.evaluate("v => [...v.textTracks[0].cues].map(c => c.startTime + 0.65 * (c.endTime - c.startTime))")
+        for n, time in enumerate(moments, 1):
             video.evaluate("(v, t) => new Promise(done => { v.pause(); v.addEventListener('seeked', done, "
                            "{ once: true }); v.currentTime = t; })", time)
-            poll(tab, "v => !v.seeking", video.element_handle())
+            poll(tab, "v => !v.seeking && v.readyState >= 2", video.element_handle())
             video.hover()
             tab.wait_for_timeout(300)  # the controls fade in
-            path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n}.png"
-            path.write_bytes(figure.screenshot())
+            path = out / f"video-{scene}-{tab.viewport_size['width']}-{theme}-{n:02d}.png"
+            path.write_bytes(still_shot(tab, figure))
             written.append(path)
     return written
+
+
+def still_shot(tab, element, tries: int = 40) -> bytes:
+    """A screenshot once two in a row are alike: the controls fade in, and the player may
+    still draw its loading spinner for a moment after a seek."""
+    previous = element.screenshot()
+    for _ in range(tries):
+        tab.wait_for_timeout(100)
+        shot = element.screenshot()
+        if shot == previous:
+            return shot
+        previous = shot
+    return previous
 
 
 if __name__ == "__main__":

@@ -347,6 +347,59 @@ def test_playback_speed_buttons_set_the_rate(open_lesson):
     assert figure.locator(".video-speed button[aria-pressed='true']").get_attribute("data-rate") == "1.5"
 
 
+def smallest_text_em() -> float:
+    """MIN_TEXT_EM of scenes/common.py: every scene's smallest em, as a share of the frame's
+    height (ThemedScene fails a render that draws text smaller: tests/test_render.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scene_common", ROOT / "scenes" / "common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MIN_TEXT_EM
+
+
+PHONE_TEXT_PX = 10  # smallest in-frame em a phone reader gets, in CSS px (the page's body text is 16)
+
+
+def test_in_frame_text_reads_on_a_phone(open_lesson, built_site):
+    """At 390 px every video of every lesson is drawn tall enough that the smallest text a
+    scene may draw is at least PHONE_TEXT_PX per em."""
+    em = smallest_text_em()
+    heights = {}
+    for slug in lesson_slugs():
+        if not (built_site / slug / "index.html").is_file():
+            continue
+        tab, _ = open_lesson(WIDTHS["phone"], path=f"{slug}/")
+        for video in tab.locator("figure.video video.video-live").all():
+            heights[f"{slug} {video.get_attribute('aria-label')}"] = video.bounding_box()["height"]
+    assert len(heights) >= 3, heights
+    small = {name: round(h * em, 1) for name, h in heights.items() if h * em < PHONE_TEXT_PX}
+    assert not small, f"in-frame text below {PHONE_TEXT_PX} px per em at 390 px: {small}"
+
+
+def test_play_full_screen_on_a_phone_turns_the_video_sideways(open_lesson):
+    """On a narrow upright screen a video offers "Play full screen": it fills the screen, asks
+    for landscape (where the browser allows it) and plays. A desktop does not offer it."""
+    tab, _ = open_lesson(WIDTHS["phone"])
+    figure = tab.locator("figure.video").first
+    figure.scroll_into_view_if_needed()
+    button = figure.locator(".video-fullscreen")
+    assert button.is_visible()
+    # Headless Chromium refuses an orientation lock; record what the page asks for instead.
+    tab.evaluate("""() => { window.lockedTo = [];
+        Object.defineProperty(screen.orientation, 'lock', { value: (o) => { window.lockedTo.push(o);
+                                                                           return Promise.resolve(); } }); }""")
+    button.click()
+    poll(tab, "f => document.fullscreenElement === f.querySelector('video.video-live')", figure.element_handle())
+    poll(tab, "f => !f.querySelector('video.video-live').paused", figure.element_handle(), timeout_ms=30_000)
+    assert tab.evaluate("window.lockedTo") == ["landscape"]
+    tab.evaluate("document.exitFullscreen()")
+    wait_until(lambda: tab.evaluate("document.fullscreenElement === null"))
+
+    desktop, _ = open_lesson(WIDTHS["desktop"])
+    assert not desktop.locator("figure.video .video-fullscreen").first.is_visible()
+
+
 # --------------------------------------------------------------------------- the series
 def test_search_finds_a_lesson_offline_under_the_csp(open_lesson):
     tab, watch = open_lesson(WIDTHS["phone"], path="search.html")

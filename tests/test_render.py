@@ -201,7 +201,13 @@ def test_scene_that_raises_names_file_and_line(scenes_dir, tmp_path, fake_record
 @pytest.mark.parametrize("body, problem", [
     ("""self.say("A caption."); self.play(FadeIn(label("low", size=30).move_to([0, -3.5, 0])))""",
      r"'low' reaches y = -3\.\d+, into the caption band"),
-    ("""self.play(FadeIn(label("tiny", size=16)))""", r"text 'tiny' is font_size 16; use at least 23"),
+    ("""self.play(FadeIn(label("tiny", size=16)))""", r"text 'tiny' is font_size 16; use at least 29"),
+    # 1/25 of the frame per em was the old floor: 1/20 now, so 28 is too small.
+    ("""self.play(FadeIn(label("almost", size=28)))""", r"text 'almost' is font_size 28; use at least 29"),
+    ("""self.play(FadeIn(label("far right", size=30).move_to([6.8, 0, 0])))""",
+     r"'far right' leaves the frame \(x 5\.\d+ to 7\.\d+"),
+    ("""self.play(FadeIn(label("first", size=30)), FadeIn(label("second", size=30).shift([0.5, 0.1, 0])))""",
+     r"text 'first' overlaps text 'second'"),
     ("""self.say("A caption that goes on " * 8)""", r"characters; keep it under"),
 ])
 def test_a_scene_that_breaks_the_caption_layout_fails_its_render(scenes_dir, tmp_path, fake_records, body, problem):
@@ -229,10 +235,10 @@ def test_content_above_the_band_or_before_any_caption_renders(scenes_dir, tmp_pa
         RECORDS = []
         class Roomy(ThemedScene):
             def construct(self):
-                self.play(FadeIn(label("no caption yet", size=24).move_to([0, -3.5, 0])), run_time=0.2)
+                self.play(FadeIn(label("no caption yet", size=30).move_to([0, -3.5, 0])), run_time=0.2)
                 self.clear()
                 self.say("Now a caption.")
-                self.play(FadeIn(label("high enough", size=24).move_to([0, -2.2, 0])), run_time=0.2)
+                self.play(FadeIn(label("high enough", size=30).move_to([0, -2.1, 0])), run_time=0.2)
         """)
     render_scenes(scenes_dir, fake_records, BuildContext(scenes_dir.parent, Cache(tmp_path / "cache"), Progress(), 2,
                                                       "draft"), only={"roomy"})

@@ -12,14 +12,14 @@ from common import ThemedScene, label, load_record, num
 SCENE = "KFoldRotation"
 RECORDS = ["02-a-first-model-with-scikit-learn/cv_folds"]
 
-TEXT = 24            # on-screen text: at least 1/25 of the frame height (8 units) per line
-BOX_W, BOX_H, GAP = 2.5, 1.35, 0.17
+TEXT = 30            # on-screen text: at least 1/20 of the frame height (8 units) per em
+BOX_W, BOX_H, GAP = 2.5, 1.6, 0.17
 # Everything stays in the upper two thirds of the frame: the browser draws captions at the
 # bottom, and higher still while the player's controls show.
-ROW_Y = 2.0          # the fold boxes
-ROLE_Y = 0.95        # "train" / "validate" under each box
-SCORE_Y = 0.25       # each round's score under its fold
-AXIS_Y = -0.85       # the closing number line (its labels end near y = -1.5)
+ROW_Y = 1.95         # the fold boxes
+ROLE_Y = 0.75        # "train" / "validate" under each box
+SCORE_Y = 0.1        # each round's score under its fold
+AXIS_Y = -0.6        # the closing number line: its labels end near y = -1.2, above a phone's paused controls
 
 
 class KFoldRotation(ThemedScene):
@@ -49,8 +49,10 @@ class KFoldRotation(ThemedScene):
         for i, x in enumerate(self.xs):
             box = Rectangle(width=BOX_W, height=BOX_H).set_stroke(c["border"], width=3)
             box.set_fill(c["surface"], opacity=1).move_to([x, ROW_Y, 0])
-            name = label(f"fold {i + 1}", size=TEXT).move_to([x, ROW_Y + 0.28, 0])
-            count = label(f"{sizes[i]} tumours", size=TEXT, color="muted").move_to([x, ROW_Y - 0.3, 0])
+            name = label(f"fold {i + 1}", size=TEXT).move_to([x, ROW_Y + 0.45, 0])
+            # The count on two lines: "114 tumours" on one is wider than the box at this size.
+            count = VGroup(label(str(sizes[i]), size=TEXT, color="muted").move_to([x, ROW_Y - 0.05, 0]),
+                           label("tumours", size=TEXT, color="muted").move_to([x, ROW_Y - 0.45, 0]))
             self.boxes.add(VGroup(box, name, count))
 
         self.chapter("The folds")

@@ -14,6 +14,7 @@ RECORDS = ["05-physics-informed-networks/hybrid", "05-physics-informed-networks/
 
 SWEEP_SECONDS = 16.0   # the whole run, replayed at an even pace through the snapshots
 U_RANGE = 1.6          # the plots show -1.6 <= u <= 1.6; a wilder curve is clipped to it
+PLOT_HEIGHT = 2.7      # low enough that the verdicts under the plots stay above a phone's paused player controls
 
 
 class HybridFindsTheSwing(ThemedScene):
@@ -38,10 +39,10 @@ class HybridFindsTheSwing(ThemedScene):
     def panel(self, i: int, rec: dict, name: str, token: str) -> dict:
         """The i-th plot: its axes, the shaded data window, the exact solution, the measurements."""
         c, const = self.c, self.const
-        axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=6.0, y_length=3.4,
+        axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=5.6, y_length=PLOT_HEIGHT,
                     axis_config={"color": c["muted"], "include_tip": False, "stroke_width": 2})
-        axes.move_to([-3.5 + 7.0 * i, 0.45, 0])
-        window = Rectangle(width=axes.c2p(const["data_end"], 0)[0] - axes.c2p(0, 0)[0], height=3.4,
+        axes.move_to([-3.45 + 6.9 * i, 0.75, 0])
+        window = Rectangle(width=axes.c2p(const["data_end"], 0)[0] - axes.c2p(0, 0)[0], height=PLOT_HEIGHT,
                            stroke_width=0, fill_color=c["surface"], fill_opacity=1)
         window.align_to(axes, LEFT).align_to(axes, DOWN)
         exact = DashedVMobject(VMobject(stroke_color=c["truth"], stroke_width=4).set_points_smoothly(
@@ -49,10 +50,10 @@ class HybridFindsTheSwing(ThemedScene):
         dots = VGroup(*[Dot(axes.c2p(t, u), radius=0.06, color=c["train"])
                         for t, u in zip(const["t_obs"], const["u_obs"])])
         name_text = label(name, size=30, color=token).next_to(axes, UP, buff=0.15)
-        ticks = VGroup(label("0", size=26, color="muted").next_to(axes.c2p(0, -U_RANGE), DOWN, buff=0.12),
-                       label(f"{const['data_end']:g}", size=26, color="muted")
+        ticks = VGroup(label("0", size=30, color="muted").next_to(axes.c2p(0, -U_RANGE), DOWN, buff=0.12),
+                       label(f"{const['data_end']:g}", size=30, color="muted")
                        .next_to(axes.c2p(const["data_end"], -U_RANGE), DOWN, buff=0.12),
-                       label("t = 1", size=26, color="muted").next_to(axes.c2p(1, -U_RANGE), DOWN, buff=0.12))
+                       label("t = 1", size=30, color="muted").next_to(axes.c2p(1, -U_RANGE), DOWN, buff=0.12))
         return {"axes": axes, "window": window, "exact": exact, "dots": dots, "name": name_text,
                 "ticks": ticks, "token": token, "predictions": np.array(rec["snapshots"]["prediction"])}
 
@@ -101,8 +102,8 @@ class HybridFindsTheSwing(ThemedScene):
     def compare_after_the_window(self) -> None:
         outside, truth = self.grid > self.const["data_end"], self.truth
         errs = [float(np.sqrt(np.mean((p["predictions"][-1][outside] - truth[outside]) ** 2))) for p in self.panels]
-        verdicts = VGroup(*[label(f"error after the window: {e:.3f}", size=28, color=p["token"])
-                            .next_to(p["axes"], DOWN, buff=0.6) for p, e in zip(self.panels, errs)])
+        verdicts = VGroup(*[label(f"error after the window: {e:.3f}", size=30, color=p["token"])
+                            .next_to(p["axes"], DOWN, buff=0.5) for p, e in zip(self.panels, errs)])
         self.chapter("After the window")
         self.say(f"Root-mean-square error after the window: {errs[0]:.2f} with data only, {errs[1]:.3f} with physics.")
         self.play(FadeIn(verdicts))

@@ -44,20 +44,20 @@ class ZetaConverges(ThemedScene):
         axis_style = {"color": c["muted"], "include_tip": False, "stroke_width": 2}
         self.zeta_axes = Axes(x_range=[0, log_step(steps[-1]), 1], y_range=[0, z_hi, 0.05], x_length=5.6,
                               y_length=3.4, axis_config=axis_style,
-                              x_axis_config={"include_ticks": False}).move_to([-3.3, 0.25, 0])
-        self.fit_axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=5.8, y_length=3.4,
-                             axis_config=axis_style).move_to([3.6, 0.25, 0])
+                              x_axis_config={"include_ticks": False}).move_to([-3.1, 0.25, 0])
+        self.fit_axes = Axes(x_range=[0, 1, 0.2], y_range=[-U_RANGE, U_RANGE, 0.8], x_length=5.4, y_length=3.4,
+                             axis_config=axis_style).move_to([3.75, 0.25, 0])
         self.zeta_title = label("estimate of ζ", size=30, color="model").next_to(self.zeta_axes, UP, buff=0.15)
         self.fit_title = label("the network's curve", size=30).next_to(self.fit_axes, UP, buff=0.15)
         self.ticks = VGroup()
         for step in (1, 10, 100, 1000):
             if step <= steps[-1]:
-                self.ticks.add(label(f"{step:,}", size=26, color="muted")
+                self.ticks.add(label(f"{step:,}", size=30, color="muted")
                                .next_to(self.zeta_axes.c2p(log_step(step), 0), DOWN, buff=0.12))
-        self.ticks.add(label("step (log scale)", size=26, color="muted").next_to(self.zeta_axes, DOWN, buff=0.5))
-        for k in range(1, round(z_hi / 0.05) + 1):
-            value = round(0.05 * k, 2)
-            self.ticks.add(label(f"{value:g}", size=26, color="muted")
+        self.ticks.add(label("step (log scale)", size=30, color="muted").next_to(self.zeta_axes, DOWN, buff=0.5))
+        for k in range(1, round(z_hi / 0.1) + 1):  # a label every other tick: two lines of text a tick apart crowd
+            value = round(0.1 * k, 2)
+            self.ticks.add(label(f"{value:g}", size=30, color="muted")
                            .next_to(self.zeta_axes.c2p(0, value), LEFT, buff=0.12))
 
     def show_the_measurements(self) -> None:
@@ -65,9 +65,10 @@ class ZetaConverges(ThemedScene):
         self.truth_line = DashedLine(self.zeta_axes.c2p(0, true_zeta),
                                      self.zeta_axes.c2p(log_step(self.steps[-1]), true_zeta),
                                      color=c["truth"], stroke_width=3)
-        # Below the line at its right end: the estimate comes down onto the line from above.
-        self.truth_text = label(f"true ζ = {true_zeta:g}", size=28, color="truth") \
-            .next_to(self.truth_line, DOWN, buff=0.12).align_to(self.truth_line, RIGHT)
+        # Above the line at its left end: the estimate starts well above it and comes down onto
+        # the line only at the right.
+        self.truth_text = label(f"true ζ = {true_zeta:g}", size=30, color="truth") \
+            .next_to(self.truth_line, UP, buff=0.1).align_to(self.truth_line, LEFT).shift(0.25 * RIGHT)
         exact = DashedVMobject(VMobject(stroke_color=c["truth"], stroke_width=4).set_points_smoothly(
             [fit_axes.c2p(t, u) for t, u in zip(self.grid, self.truth)]), num_dashes=50)
         dots = VGroup(*[Dot(fit_axes.c2p(t, u), radius=0.045, color=c["train"])
