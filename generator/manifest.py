@@ -49,7 +49,14 @@ def _listing(root: Path, extra: list[str]) -> dict[str, list[int]]:
     for name in WATCHED:
         walk(str(root / name))
     walk(str(PACKAGE))
-    for relative in extra:
+    found.update(_stats(root, extra))
+    return found
+
+
+def _stats(root: Path, relatives) -> dict[str, list[int]]:
+    """Relative path -> [size, mtime_ns] of the named files ([-1, -1] for one that is missing)."""
+    found = {}
+    for relative in relatives:
         try:
             stat = (root / relative).stat()
             found[relative] = [stat.st_size, stat.st_mtime_ns]
@@ -120,5 +127,8 @@ def record(options, taken: dict, extra: list[str]) -> None:
     taken = dict(taken)
     taken["site"] = os.readlink(options.site) if options.site.is_symlink() else None
     taken["extra"] = sorted(extra)
-    taken["files"] = {**taken["files"], **_listing(options.root, list(extra))}
+    # Only the embeds' files that the first listing missed are listed now: a file saved
+    # while the build ran must keep its earlier stamp, so the next build sees it as changed.
+    late = [relative for relative in extra if relative not in taken["files"]]
+    taken["files"] = {**taken["files"], **_stats(options.root, late)}
     write_atomic(path(options), json.dumps(taken, sort_keys=True))

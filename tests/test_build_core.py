@@ -309,6 +309,24 @@ def test_nothing_changed_is_answered_from_the_manifest(tmp_path):
     assert [line.split(":")[0] for line in lines] == ["site"]
 
 
+def test_a_file_saved_while_a_build_runs_is_changed_for_the_next_build(tmp_path):
+    """The manifest keeps the stamps taken before the build read anything, also for a code
+    embed's file, so an edit made mid-build is never answered with "up to date"."""
+    from generator import manifest
+    from generator.build import BuildOptions
+
+    project = fixture_project(tmp_path / "project")
+    build(project)
+    options = BuildOptions(project, quality="draft")
+    lesson = project / LESSON / "lesson.md"
+    _, taken = manifest.check(options)
+    stamp = lesson.stat().st_mtime_ns
+    os.utime(lesson, ns=(stamp + 10**9, stamp + 10**9))        # saved while the build runs
+    manifest.record(options, taken, [str(lesson.relative_to(project))])
+    unchanged, _ = manifest.check(options)
+    assert not unchanged
+
+
 def test_the_plan_lists_jobs_whose_needs_other_jobs_give(tmp_path):
     from generator.build import BuildOptions
     from generator.cache import Cache
