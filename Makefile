@@ -57,7 +57,7 @@ widgets: setup
 	$(PY) -m generator widgets $(if $(N),--lesson $(N))
 
 bench: test-setup
-	$(PY) tests/bench.py
+	$(PY) tests/bench.py $(if $(LESSONS),--lessons $(LESSONS))
 
 # Refresh the golden fixture site on purpose (never done by CI).
 goldens: setup
