@@ -320,9 +320,12 @@ def main() -> None:
         # 1. The one cold build, and what its jobs' timings say.
         wall = run_build(project, *quality)
         timings = json.loads((project / "build" / "timings.json").read_text())
+        (ROOT / "build").mkdir(exist_ok=True)  # kept beside bench.json: every job of the cold build
+        (ROOT / "build" / "bench-timings.json").write_text(json.dumps(timings, indent=1))
         results |= job_numbers(timings, wall)
         results |= render_per_frame_pair(project, timings)
         results |= shard_balance(timings)
+        save(results)
         # 2. Warm: no-op and prose edits against mkdocs, then one caption of one scene.
         run_build(project, *quality)  # the first rebuild writes the manifest if the cold one did not
         yardstick = mkdocs_project(project, Path(scratch) / "mkdocs")
@@ -341,17 +344,24 @@ def main() -> None:
         results |= {f"prose_edit_rebuild_{k}": v for k, v in prose.items()}
         if results.get("render_frame_pairs"):
             results |= scene_edit(project, timings, options.quality, Path(scratch))
+        save(results)
         # 3. The published site.
         site = project / "build" / "site"
         if not options.no_browser:
             results |= site_numbers(site)
+    save(results)
+
+
+def save(results: dict[str, object]) -> None:
+    """Print the numbers and merge them into build/bench.json (called after each part, so a
+    part that fails later loses none of the ones before)."""
     for name, value in results.items():
-        print(f"{name:32s} {value}")
+        print(f"{name:32s} {value}", flush=True)
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     previous = json.loads(out.read_text()) if out.is_file() else {}
     out.write_text(json.dumps(previous | results, indent=2, sort_keys=True))
-    print(f"wrote {out}")
+    print(f"wrote {out}", flush=True)
 
 
 def site_numbers(site: Path) -> dict[str, object]:
