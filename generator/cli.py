@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="absolute URL the site is published at, e.g. https://me.github.io/repo/; "
                             "needed for sitemap.xml, the Atom feed and social cards (left out without it)")
     _job_options(build)
-    build.add_argument("--shard", metavar="K/N", type=_shard,
+    build.add_argument("--shard", metavar="K/N",
                        help="do only share K of N of the stale training and render jobs, into build/shard-K-of-N, "
                             "and publish nothing; 'merge' then combines the shares and publishes (CI)")
     build.add_argument("--lesson", metavar="NN",
@@ -85,13 +85,14 @@ def _job_options(command: argparse.ArgumentParser) -> None:
                               f"process; default the cores available ({cores}); --workers is its old name")
 
 
-def _shard(text: str) -> tuple[int, int]:
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """--shard K/N as (K, N); a malformed one is a one-line error like every bad option."""
+    if text is None:
+        return None
     try:
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not K/N, like 2/3") from None
-    if not (n >= 1 and 1 <= k <= n):
-        raise argparse.ArgumentTypeError(f"shard {text} does not exist: give 1 <= K <= N")
+        raise BuildError("--shard", f"'{text[:40]}' is not K/N", "give it like --shard 2/3") from None
     return k, n
 
 
@@ -161,7 +162,8 @@ def _build(root: Path, args: argparse.Namespace) -> int:
                                workers=args.jobs, merge=tuple(p.resolve() for p in args.shard_caches))
     else:
         options = BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
-                               workers=args.jobs, lesson=args.lesson, videos=not args.no_video, shard=args.shard)
+                               workers=args.jobs, lesson=args.lesson, videos=not args.no_video,
+                               shard=_shard(args.shard))
     result = build(options, progress)
     if args.why:
         print("\n".join(result.rebuilt) if result.rebuilt else "Nothing was rebuilt.")

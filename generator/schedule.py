@@ -228,11 +228,11 @@ class Scheduler:
                     self._start_ready(pool)
                     if not self.running:
                         break
+                    self._show()
                     finished, _ = wait(list(self.running), timeout=2.0, return_when=FIRST_COMPLETED)
                     for future in finished:
                         self._finish(future, self.running[future])
                         del self.running[future]
-                    self._show()
                 if self.waiting:
                     missing = sorted({n for t in self.waiting for n in t.needs if n not in self.records})
                     raise BuildError("build", f"jobs wait for records no job makes: {', '.join(missing)}",

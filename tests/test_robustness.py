@@ -671,6 +671,12 @@ def workers(value: str):
     return breakage, ("--workers", value)
 
 
+def shard(value: str, problem: str):
+    def breakage(p: Path) -> str:
+        return rf"--shard: {problem}"
+    return breakage, ("--shard", value)
+
+
 # 4. containment
 def run_calls_sys_exit(p: Path) -> str:
     n = in_tiny_run(p, "import sys; sys.exit(0)")
@@ -765,8 +771,11 @@ def test_a_module_that_hangs_at_import_is_stopped(good_project, tmp_path, monkey
 
 
 @pytest.mark.parametrize("breakage, args", [base_path("/x/</style><script>alert(1)</script>"), base_path("../../"),
-                                            base_path("/a b/"), workers("0"), workers("-5")],
-                         ids=["base-path-markup", "base-path-climbs", "base-path-space", "workers-0", "workers-minus"])
+                                            base_path("/a b/"), workers("0"), workers("-5"),
+                                            shard("4/3", r"shard 4/3 does not exist; give K/N with 1 <= K <= N"),
+                                            shard("two", r"'two' is not K/N; give it like --shard 2/3")],
+                         ids=["base-path-markup", "base-path-climbs", "base-path-space", "workers-0", "workers-minus",
+                              "shard-beyond-n", "shard-not-k-of-n"])
 def test_bad_build_options_are_one_line(good_project, tmp_path, breakage, args):
     hostile_build(good_project, tmp_path, breakage, *args)
 

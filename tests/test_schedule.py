@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
     finally:
         del os.environ["SCHEDULE_MARKER"]
     assert result.returncode == 0, result.stderr
+    (scratch / "build.log").write_text(result.stderr)  # what the build printed while it worked
     return project, sources
 
 
@@ -115,6 +117,20 @@ def test_a_scene_that_reads_a_record_waits_for_it(built):
     for export in exports:  # in worker processes, each after the records it reads
         assert export["start"] >= max((jobs[need]["end"] for need in export["needs"]), default=0.0)
         assert export["cpu_seconds"] is not None
+
+
+def test_progress_says_what_runs_what_waits_and_the_time_left(built):
+    project, _ = built
+    line = re.compile(r"\[jobs\] running (.+); (\d+) waiting \((\d+) on records\); about (\d+)s left")
+    states = [line.fullmatch(text) for text in (project.parent / "build.log").read_text().splitlines()
+              if text.startswith("[jobs]")]
+    assert states and all(states), "no progress line, or one in another form"
+    first = states[0]
+    # At first two jobs run (--jobs 2) and the scene that reads the tiny run's record waits for it.
+    assert len(first[1].split(", ")) == 2 and int(first[3]) >= 1 and int(first[2]) >= int(first[3])
+    runs = {f"{LESSON}/tiny", f"{LESSON}/waits_for_scene"}
+    assert any(f"{LESSON}--no-record" in state[1].split(", ") and runs & set(state[1].split(", "))
+               for state in states), "no line shows a render running beside a training run"
 
 
 def test_each_job_remembers_its_duration_for_the_next_build(built):
