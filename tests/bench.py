@@ -1,6 +1,7 @@
 """`make bench`: measure build speed and page size, print the numbers, write build/bench.json.
 
-About 10 minutes on 2 cores: one cold build, and every other number reuses it.
+One cold build, and every other number reuses it (about 21 minutes for lessons 01, 02 and 05
+without the browser measurements, on 2 cores at a load average of 8).
   - the cold build (publish quality): wall time, job-seconds by stage and by lesson, core
     utilisation, the critical path through the jobs' needs, render core-seconds per
     frame pair (CPU seconds of the render workers and their ffmpeg, over the frames of
