@@ -18,10 +18,19 @@ SYSTEM_PKGS  := libcairo2-dev libpango1.0-dev pkg-config ffmpeg fonts-dejavu-cor
 # bundles npm and conflicts with Debian's npm package.
 TEST_PKGS    := chromium default-jre-headless $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: site test serve clean bench goldens setup test-setup lesson draft widgets
+.PHONY: site test serve clean bench goldens setup test-setup lesson draft widgets shard merge
 
 site: setup
 	$(PY) -m generator build --quality $(QUALITY) --base-path $(BASE_PATH) --site-url "$(SITE_URL)"
+
+# CI with several runners (README, "Sharded builds"): `make shard SHARD=2/3` on each runner
+# trains and renders its share into build/shard-2-of-3/; `make merge SHARD_CACHES="a b c"`
+# on one runner combines the shares and publishes as `make site` does.
+shard: setup
+	$(PY) -m generator build --quality $(QUALITY) --shard $(SHARD)
+
+merge: setup
+	$(PY) -m generator merge --quality $(QUALITY) --base-path $(BASE_PATH) --site-url "$(SITE_URL)" $(SHARD_CACHES)
 
 # make test N=03 runs only lesson 03's own tests (content/03-*/tests/).
 test: test-setup
@@ -48,7 +57,7 @@ widgets: setup
 	$(PY) -m generator widgets $(if $(N),--lesson $(N))
 
 bench: test-setup
-	$(PY) tests/bench.py
+	$(PY) tests/bench.py $(if $(LESSONS),--lessons $(LESSONS))
 
 # Refresh the golden fixture site on purpose (never done by CI).
 goldens: setup

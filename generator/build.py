@@ -1,6 +1,7 @@
 """The build: plan, run what is stale, publish atomically.
 
-    plan (lessons, runs, widgets, scenes) -> training -> export -> render -> pages -> swap
+    plan (lessons, runs, widgets, scenes) -> one pool of training, export and render jobs
+    (generator/schedule.py) -> pages -> swap
 
 Before any of it, the manifest the last full build left (generator/manifest.py) answers
 "nothing changed" from file sizes and times alone, importing no stage. Otherwise the
@@ -10,6 +11,9 @@ a rebuild redoes only what changed. The site itself is written into a staging fo
 `build/site` is a symbolic link that is switched to the new folder in one atomic
 rename only when everything succeeded. A failed or killed build leaves the previous
 site exactly as it was. A lock file keeps two builds from interleaving.
+
+`--shard K/N` does share K of N of the stale training and render jobs and publishes
+nothing; `merge` copies the shares' cache entries in and builds (generator/shards.py).
 
 Two ways to build less while writing:
   --lesson NN   trains, exports and renders only lesson NN (and the records its scenes
@@ -50,6 +54,8 @@ class BuildOptions:
     out: Path | None = None          # default: <root>/build
     lesson: str | None = None        # build only this lesson ("05" or "05-slug"), keep the rest
     videos: bool = True              # False: render nothing, pages show placeholders
+    shard: tuple[int, int] | None = None  # (K, N): do share K of N of the jobs, publish nothing
+    merge: tuple[Path, ...] = ()     # shard caches to copy into the cache before building
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -64,10 +70,15 @@ class BuildOptions:
             raise BuildError("--base-path", f"base path {self.base_path[:80]!r} is not a URL path of plain segments",
                              "give it like /my-repo/ (letters, digits, '.', '_', '~' and '-' between slashes)")
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise BuildError("--workers", f"{self.workers!r} is not a number of worker processes",
-                             "give a whole number of at least 1, e.g. --workers 2")
+            raise BuildError("--jobs", f"{self.workers!r} is not a number of worker processes",
+                             "give a whole number of at least 1, e.g. --jobs 2")
         if self.site_url and not self.site_url.endswith("/"):
             self.site_url += "/"
+        if self.shard is not None and not (self.shard[1] >= 1 and 1 <= self.shard[0] <= self.shard[1]):
+            raise BuildError("--shard", f"shard {self.shard[0]}/{self.shard[1]} does not exist",
+                             "give K/N with 1 <= K <= N, like --shard 2/3")
+        if self.shard is not None and (self.lesson is not None or not self.videos):
+            raise BuildError("--shard", "a shard is a share of a full build", "drop --lesson and --no-video")
         if self.site_url and not self.site_url.startswith(("https://", "http://")):
             raise BuildError("--site-url", f"site URL '{self.site_url}' is not absolute",
                              "give it with its scheme, like https://me.github.io/repo/")
@@ -87,6 +98,11 @@ class BuildOptions:
     @property
     def site(self) -> Path:
         return self.out / "site"
+
+    @property
+    def shard_cache(self) -> Path:
+        """Where `--shard K/N` leaves the cache entries it made, for `merge`."""
+        return self.out / f"shard-{self.shard[0]}-of-{self.shard[1]}"
 
 
 @dataclass
@@ -139,7 +155,12 @@ def build(options: BuildOptions, progress) -> BuildResult:
         # Whatever a killed build left half-made goes first, even if this build has nothing to do.
         Cache(options.out / "cache").remove_leftovers()
         _remove_leftovers(options.out)
-        unchanged, seen = manifest.check(options)
+        if options.merge:
+            from generator import shards
+
+            added = shards.merge_into(Cache(options.out / "cache"), list(options.merge))
+            progress.note(f"[merge] {added} cache entries from {len(options.merge)} shards")
+        unchanged, seen = manifest.check(options) if options.shard is None else (False, {})
         if unchanged:  # nothing on the last build's list changed: no stage imported, no file parsed
             progress.finish("Site is up to date: nothing to do.")
             return BuildResult(options.site, False, [])
@@ -153,37 +174,33 @@ def _build_locked(options: BuildOptions, progress, seen: dict) -> BuildResult:
                                 options.quality, seen=seen)
     # 1. plan: every lesson, embed, run, widget and scene read and checked once.
     plan = planning.make_plan(options, ctx)
-    # 2. training: a fresh record for every declared run.
-    records = train(plan, ctx)
-    # 3. export: compact JSON and static figures for every widget embed.
-    widgets = export_widgets(plan, records, ctx)
-    # 4. render: light and dark videos for every scene a lesson embeds (none with --no-video).
-    videos = render_videos(plan, records, ctx) if options.videos else {}
+    # 2-4. one pool for every stale run, widget export and scene render (none with
+    # --no-video), each waiting only for the records it reads (generator/schedule.py).
+    from generator.schedule import Scheduler
+
+    scheduler = Scheduler(plan, ctx, videos=options.videos, shard=options.shard)
+    try:
+        records, widgets, videos = scheduler.run()
+    finally:
+        _write_timings(options, ctx)
+    if options.shard is not None:  # no publish: hand the entries this share made to `merge`
+        from generator import shards
+
+        shards.save_shard(ctx.cache, scheduler.made, options.shard_cache)
+        ctx.progress.finish(f"Shard {options.shard[0]}/{options.shard[1]}: {len(scheduler.made)} cache entries "
+                            f"in {options.shard_cache} after {ctx.progress.elapsed():.1f}s")
+        return BuildResult(options.shard_cache, True, ctx.rebuilt)
     # 5. pages: only when something the site depends on changed.
     return write_pages(plan, {"records": records, "widgets": widgets, "videos": videos}, options, ctx)
 
 
-def train(plan, ctx) -> dict[str, dict[str, Path]]:
-    """Lesson slug -> run name -> record path, for every lesson the plan needs."""
-    from generator import training
+def _write_timings(options: BuildOptions, ctx) -> None:
+    """build/timings.json: every job this build ran, when, and its wall and CPU seconds (make bench reads it)."""
+    import json
 
-    return {slug: training.train_runs(runs, ctx) for slug, runs in plan.runs.items()}
+    from generator.cache import write_atomic
 
-
-def export_widgets(plan, records, ctx) -> dict:
-    from generator import export
-
-    return {slug: export.export_embeds(jobs, records[slug], ctx) for slug, jobs in plan.exports.items()}
-
-
-def render_videos(plan, records, ctx) -> dict:
-    """Every scene the plan's lessons embed (or use as their poster), both themes."""
-    if not plan.renders:
-        return {}
-    from generator import render
-
-    all_records = {f"{slug}/{run}": path for slug, runs in records.items() for run, path in runs.items()}
-    return render.render_jobs([job.scene for job in plan.renders], all_records, ctx)
+    write_atomic(options.out / "timings.json", json.dumps({"workers": ctx.workers, "jobs": ctx.timings}, indent=1))
 
 
 def write_pages(plan, made: dict, options: BuildOptions, ctx) -> BuildResult:

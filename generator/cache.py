@@ -211,3 +211,17 @@ class PendingEntry:
 
     def abandon(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def remembered_seconds(cache: Cache, stage: str, name: str) -> float | None:
+    """How long (stage, name) took when it was last made, if a build recorded it."""
+    try:
+        return float(json.loads((cache._name_dir(stage, name) / "seconds.json").read_text())["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_seconds(cache: Cache, stage: str, name: str, seconds: float) -> None:
+    """Keep a job's duration beside its entries (outside them: it is no input and no
+    output), so the next build can start the longest jobs first."""
+    write_atomic(cache._name_dir(stage, name) / "seconds.json", json.dumps({"seconds": round(seconds, 3)}))

@@ -1,4 +1,4 @@
-"""The command line: `python -m generator build|serve|clean|new|widgets`. The Makefile wraps it."""
+"""The command line: `python -m generator build|merge|serve|clean|new|widgets`. The Makefile wraps it."""
 from __future__ import annotations
 
 import argparse
@@ -27,13 +27,29 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--site-url", default=os.environ.get("SITE_URL", ""),
                        help="absolute URL the site is published at, e.g. https://me.github.io/repo/; "
                             "needed for sitemap.xml, the Atom feed and social cards (left out without it)")
-    build.add_argument("--workers", type=int, default=2, help="parallel processes for training and rendering")
+    _job_options(build)
+    build.add_argument("--shard", metavar="K/N",
+                       help="do only share K of N of the stale training and render jobs, into build/shard-K-of-N, "
+                            "and publish nothing; 'merge' then combines the shares and publishes (CI)")
     build.add_argument("--lesson", metavar="NN",
                        help="build only this lesson's runs, videos and page; the rest of the site is kept "
                             "as the previous build published it")
     build.add_argument("--no-video", action="store_true",
                        help="render no video: the page shows a placeholder where each will be (for writing; "
                             "make site never does this)")
+
+    merge = commands.add_parser("merge", help="combine the caches of sharded builds and publish the site",
+                                description="Copy the entries each 'build --shard K/N' made into build/cache, "
+                                            "then build and publish as 'build' does (every job a shard did is "
+                                            "a cache hit).")
+    merge.add_argument("shard_caches", nargs="*", type=Path, metavar="SHARD_CACHE",
+                       help="folders written by 'build --shard K/N' (build/shard-K-of-N)")
+    merge.add_argument("--quality", choices=("draft", "publish"), default="publish",
+                       help="the quality the shards were built at (default publish)")
+    merge.add_argument("--base-path", default=os.environ.get("SITE_BASE_PATH", "/"), help="as for build")
+    merge.add_argument("--site-url", default=os.environ.get("SITE_URL", ""), help="as for build")
+    merge.add_argument("--why", action="store_true", help="as for build")
+    _job_options(merge)
 
     serve = commands.add_parser("serve", help="preview build/site on localhost, rebuilding on save",
                                 description="Serve build/site with byte ranges (videos seek) and reload "
@@ -62,11 +78,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _job_options(command: argparse.ArgumentParser) -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    command.add_argument("--jobs", "-j", "--workers", dest="jobs", type=int, default=cores, metavar="N",
+                         help=f"jobs (training runs, widget exports, renders) run at once, each in a worker "
+                              f"process; default the cores available ({cores}); --workers is its old name")
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """--shard K/N as (K, N); a malformed one is a one-line error like every bad option."""
+    if text is None:
+        return None
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise BuildError("--shard", f"'{text[:40]}' is not K/N", "give it like --shard 2/3") from None
+    return k, n
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = args.root.resolve()
     try:
-        if args.command == "build":
+        if args.command in ("build", "merge"):
             return _build(root, args)
         if args.command == "serve":
             from generator import serve
@@ -123,8 +157,14 @@ def _build(root: Path, args: argparse.Namespace) -> int:
     from generator.progress import Progress
 
     progress = Progress()
-    result = build(BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
-                                workers=args.workers, lesson=args.lesson, videos=not args.no_video), progress)
+    if args.command == "merge":
+        options = BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
+                               workers=args.jobs, merge=tuple(p.resolve() for p in args.shard_caches))
+    else:
+        options = BuildOptions(root, quality=args.quality, base_path=args.base_path, site_url=args.site_url,
+                               workers=args.jobs, lesson=args.lesson, videos=not args.no_video,
+                               shard=_shard(args.shard))
+    result = build(options, progress)
     if args.why:
         print("\n".join(result.rebuilt) if result.rebuilt else "Nothing was rebuilt.")
     return 0

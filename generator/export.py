@@ -96,31 +96,48 @@ def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path],
 
 
 def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidget]:
-    """Export the plan's widget embeds of one lesson. Returns embed id -> ExportedWidget."""
+    """Export the plan's widget embeds of one lesson. Returns embed id -> ExportedWidget.
+    (A build runs them through generator/schedule.py instead, with look_up and exported_widget.)"""
     exported: dict[str, ExportedWidget] = {}
     pool, stack = None, ExitStack()
     try:
         for i, job in enumerate(jobs, 1):
-            eid = embed_id(job.embed)
-            inputs = embed_inputs(job.widget, job.args, records, ctx.root)
-            name = f"{job.lesson.slug}/{eid}"
-            entry = ctx.cache.lookup("export", name, inputs)
+            name, inputs, entry = look_up(job, records, ctx)
             if entry is None:
-                ctx.progress.item("export", eid, i, len(jobs))
-                prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
-                notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
-                ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
-                where = location(job.lesson.source, job.embed.line, ctx.root)
+                ctx.progress.item("export", embed_id(job.embed), i, len(jobs))
                 if pool is None:  # a widget's code runs in a worker: it cannot end, hang or outlive the build
                     pool = stack.enter_context(worker_pool(1))
-                entry = _export_one(pool, job.widget, job.args, records, where, ctx.root,
+                entry = _export_one(pool, job.widget, job.args, records, where_of(job, ctx.root), ctx.root,
                                     ctx.cache.begin("export", name, inputs))
-            exported[eid] = ExportedWidget(job.widget, eid, entry.file("data.json"),
-                                           {name: entry.file(f"figure-{name}.png") for name in figure_names()},
-                                           entry.file("alt.txt").read_text())
+            widget = exported_widget(job, entry)
+            exported[widget.embed_id] = widget
     finally:
         stack.close()
     return exported
+
+
+def look_up(job, records: dict[str, Path], ctx):
+    """(cache name, inputs, fresh entry or None) of one embed (a plan.ExportJob); a stale
+    one is noted for --why."""
+    name = f"{job.lesson.slug}/{embed_id(job.embed)}"
+    inputs = embed_inputs(job.widget, job.args, records, ctx.root)
+    entry = ctx.cache.lookup("export", name, inputs)
+    if entry is None:
+        prefix = f"record:{job.lesson.slug}/"  # an embed's inputs name its lesson's runs without the lesson
+        notes = {"record:" + k[len(prefix):]: v for k, v in ctx.record_notes.items() if k.startswith(prefix)}
+        ctx.rebuilt.append(f"export/{name}: {ctx.cache.why('export', name, inputs, notes)}")
+    return name, inputs, entry
+
+
+def where_of(job, root: Path) -> str:
+    """The embed's line in its lesson, which every error about it names."""
+    return location(job.lesson.source, job.embed.line, root)
+
+
+def exported_widget(job, entry) -> ExportedWidget:
+    return ExportedWidget(job.widget, embed_id(job.embed), entry.file("data.json"),
+                          {name: entry.file(f"figure-{name}.png") for name in figure_names()},
+                          entry.file("alt.txt").read_text())
 
 
 def _export_one(pool, widget: Widget, args: dict[str, str], records: dict[str, Path], where: str, root: Path,

@@ -36,6 +36,8 @@ class BuildContext:
     seen: dict = field(default_factory=dict)           # the input listing taken as the build began (manifest)
     # "record:<lesson>/<run>" -> "fields: ..." for every record this build changed (--why says which)
     record_notes: dict[str, str] = field(default_factory=dict)
+    # One line per job the scheduler ran: stage, name, lesson, needs, start, end, seconds, CPU seconds.
+    timings: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -351,32 +351,48 @@ def train_runs(runs: LessonRuns, ctx) -> dict[str, Path]:
 
     Only the runs whose own key changed are executed; deterministic training means an
     unchanged run would give the same record, and the stages keyed on records then have
-    nothing to redo.
+    nothing to redo. (A build runs the stale runs through generator/schedule.py instead,
+    with the same pieces: find_records, note_trained, write_index.)
     """
-    cache = ctx.cache
+    found, stale = find_records(runs, ctx)
+    before = {name: (ctx.cache.why("record", f"{runs.slug}/{name}", runs.keys[name]),
+                     ctx.cache.previous("record", f"{runs.slug}/{name}")) for name in stale}
+    for name, path in _train_all(runs, stale, ctx):
+        found[name] = path
+        note_trained(runs, name, path, *before[name], ctx)
+    write_index(runs, ctx)
+    return {name: found[name] for name in runs.keys}
+
+
+def find_records(runs: LessonRuns, ctx) -> tuple[dict[str, Path], list[str]]:
+    """(run name -> record path of every fresh run, names of the stale runs)."""
     found: dict[str, Path] = {}
     stale: list[str] = []
     for name, inputs in runs.keys.items():
-        entry = cache.lookup("record", f"{runs.slug}/{name}", inputs)
+        entry = ctx.cache.lookup("record", f"{runs.slug}/{name}", inputs)
         if entry is None:
             stale.append(name)
         else:
             found[name] = entry.file(f"{name}.json")
-    reasons = {name: cache.why("record", f"{runs.slug}/{name}", runs.keys[name]) for name in stale}
-    before = {name: cache.previous("record", f"{runs.slug}/{name}") for name in stale}
-    for name, path in _train_all(runs, stale, ctx):
-        found[name] = path
-        fields = changed_fields(before[name] / path.name if before[name] else None, path)
-        if fields:
-            ctx.record_notes[f"record:{runs.slug}/{name}"] = "fields: " + ", ".join(fields)
-        outcome = ("; record fields changed: " + ", ".join(fields) if fields
-                   else "; the record came out the same" if before[name] else "")
-        ctx.rebuilt.append(f"record/{runs.slug}/{name}: {reasons[name]}{outcome}")
-    if runs.specs is not None and runs.lesson_key is not None:  # write the index the next build reads
-        pending = cache.begin("runs", runs.slug, runs.lesson_key)
+    return found, stale
+
+
+def note_trained(runs: LessonRuns, name: str, path: Path, reason: str, before: Path | None, ctx) -> None:
+    """Tell --why (and the stages keyed on records) what a fresh training changed."""
+    fields = changed_fields(before / path.name if before else None, path)
+    if fields:
+        ctx.record_notes[f"record:{runs.slug}/{name}"] = "fields: " + ", ".join(fields)
+    outcome = ("; record fields changed: " + ", ".join(fields) if fields
+               else "; the record came out the same" if before else "")
+    ctx.rebuilt.append(f"record/{runs.slug}/{name}: {reason}{outcome}")
+
+
+def write_index(runs: LessonRuns, ctx) -> None:
+    """The lesson's index of run keys, which the next build reads instead of importing."""
+    if runs.specs is not None and runs.lesson_key is not None:
+        pending = ctx.cache.begin("runs", runs.slug, runs.lesson_key)
         write_atomic(pending.file("runs.json"), json.dumps(runs.keys, sort_keys=True))
         pending.commit()
-    return {name: found[name] for name in runs.keys}
 
 
 def changed_fields(old: Path | None, new: Path) -> list[str]:

@@ -262,3 +262,31 @@ def test_pages_workflow_builds_with_make_site_and_deploys():
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+def test_pages_workflow_shards_a_build_when_n_is_above_one():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    jobs = flow["jobs"]
+    # N is set in one place, and the matrix and the shard's K/N both come from it.
+    assert WORKFLOW.read_text().count("SHARDS:") == 1
+    split = jobs["plan"]["steps"][0]
+    assert int(split["env"]["SHARDS"]) >= 1 and "GITHUB_OUTPUT" in split["run"]
+    shard = jobs["shard"]
+    assert shard["if"] == "needs.plan.outputs.count != '1'"  # N = 1: no shard job, one build job as before
+    assert shard["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    steps = shard["steps"]
+    runs = [step.get("run", "") for step in steps]
+    assert 'make shard SHARD="${{ matrix.shard }}/${{ needs.plan.outputs.count }}"' in runs
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "build/shard-${{ matrix.shard }}-of-${{ needs.plan.outputs.count }}"
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore"))
+    build_cache = next(s for s in jobs["build"]["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    assert restore["with"]["key"] == build_cache["with"]["key"]  # every shard splits from the same cache
+    build = jobs["build"]
+    assert build["needs"] == ["plan", "shard"] and "skipped" in build["if"]
+    download = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"] == {"pattern": "shard-*", "path": "shards"}
+    merge = next(s for s in build["steps"] if s.get("run", "").startswith("make merge"))
+    assert "shards" in merge["run"] and 'BASE_PATH="${{ steps.pages.outputs.base_path }}/"' in merge["run"]
+    make_site = next(s for s in build["steps"] if s.get("run", "").startswith("make site"))
+    assert make_site["if"] == "needs.plan.outputs.count == '1'" and merge["if"] == "needs.plan.outputs.count != '1'"
