@@ -412,7 +412,7 @@ def write_site(out: Path, series: Series, assets: dict[str, LessonAssets], confi
     for i, lesson in enumerate(series.lessons, 1):
         progress.item("pages", lesson.slug, i, len(series.lessons))
         write_lesson(out, renderer, lesson, assets.get(lesson.slug, LessonAssets()), root)
-    index_thumbnails = thumbnails.write_thumbnails(out, renderer.thumbnails())  # the posters are in out/video now
+    index_thumbnails = thumbnails.write_thumbnails(out, renderer.thumbnails(), cache)  # the posters are in out/video now
     (out / "index.html").write_text(renderer.render_index(index_thumbnails), encoding="utf-8")
     (out / "404.html").write_text(renderer.render_404(), encoding="utf-8")
     (out / "search.html").write_text(renderer.render_search(), encoding="utf-8")

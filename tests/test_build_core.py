@@ -416,3 +416,29 @@ def test_a_run_name_declared_twice_is_one_line_naming_it(tmp_path):
         load_experiments(experiments, tmp_path)
     assert caught.value.one_line() == ("experiments.py:5: run 'twice' is declared twice (also at line 5); "
                                        "give each run its own function name")
+
+
+def test_index_thumbnails_are_encoded_again_only_for_a_new_poster(tmp_path, monkeypatch):
+    """WebP encoding was most of a prose edit's page rebuild: the cache keeps each poster's
+    thumbnails, and a poster with other pixels gets new ones."""
+    from PIL import Image
+
+    from generator import thumbnails
+    from generator.cache import Cache
+
+    encoded = []
+    real = thumbnails._thumbnails
+    monkeypatch.setattr(thumbnails, "_thumbnails", lambda *a: encoded.append(a[1]) or real(*a))
+    cache = Cache(tmp_path / "cache")
+    posters = {"01": {"light": "video/poster.png"}}
+
+    def publish(colour) -> bytes:
+        site = tmp_path / f"site-{len(encoded)}-{colour}"
+        (site / "video").mkdir(parents=True)
+        Image.new("RGB", (1920, 1080), colour).save(site / "video" / "poster.png")
+        sets = thumbnails.write_thumbnails(site, posters, cache)
+        return (site / sets["01"]["light"]["src"]).read_bytes()
+
+    first = publish("white")
+    assert publish("white") == first and encoded == ["video/poster.png"]
+    assert publish("navy") != first and len(encoded) == 2
