@@ -231,6 +231,12 @@ def seed_everything(seed: int) -> None:
     # dependence of the float sums on thread scheduling. Parallelism is across runs.
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+    # Subnormal floats (below about 1e-38) are flushed to zero. Weights that decay towards
+    # zero pass through them, and the CPU handles each one in microcode: a weight-decay run
+    # took 31.6 CPU-s with them and 8.5 without. A long run's exact numbers differ either
+    # way (every bit feeds the next step); the claim tests hold the lessons' sentences to
+    # whichever records are built.
+    torch.set_flush_denormal(True)
 
 
 def execute(spec: RunSpec, seed: int | None = None, root: Path | None = None,
