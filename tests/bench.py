@@ -1,7 +1,8 @@
 """`make bench`: measure build speed and page size, print the numbers, write build/bench.json.
 
-One cold build, and every other number reuses it (about 21 minutes for lessons 01, 02 and 05
-without the browser measurements, on 2 cores at a load average of 8).
+One cold build, and every other number reuses it. For lessons 01, 02 and 05 on an otherwise
+idle 2-core machine: 8.5 minutes without the browser measurements (the cold build is 7 of
+them), about 16 with Lighthouse and the screenshots.
   - the cold build (publish quality): wall time, job-seconds by stage and by lesson, core
     utilisation, the critical path through the jobs' needs, render core-seconds per
     frame pair (CPU seconds of the render workers and their ffmpeg, over the frames of
