@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from generator.lessons import Embed, Lesson
 from generator.sources import installed_version, tree_digest
 from generator.theme import THEMES, matplotlib_style, palette_fingerprint, tokens
 from generator.widgets import Widget, catalogue, check_data, check_embed, read_widget
-from generator.workers import ProcessExit, TimedOut, broken_pool_error, time_limit, worker_pool
+from generator.workers import ProcessExit, TimedOut, time_limit
 
 # A widget's JSON is fetched before it can draw: keep each one small.
 WIDGET_BUDGET_GZIP_BYTES = 64 * 1024
@@ -95,27 +94,6 @@ def embed_inputs(widget: Widget, args: dict[str, str], records: dict[str, Path],
     return inputs
 
 
-def export_embeds(jobs, records: dict[str, Path], ctx) -> dict[str, ExportedWidget]:
-    """Export the plan's widget embeds of one lesson. Returns embed id -> ExportedWidget.
-    (A build runs them through generator/schedule.py instead, with look_up and exported_widget.)"""
-    exported: dict[str, ExportedWidget] = {}
-    pool, stack = None, ExitStack()
-    try:
-        for i, job in enumerate(jobs, 1):
-            name, inputs, entry = look_up(job, records, ctx)
-            if entry is None:
-                ctx.progress.item("export", embed_id(job.embed), i, len(jobs))
-                if pool is None:  # a widget's code runs in a worker: it cannot end, hang or outlive the build
-                    pool = stack.enter_context(worker_pool(1))
-                entry = _export_one(pool, job.widget, job.args, records, where_of(job, ctx.root), ctx.root,
-                                    ctx.cache.begin("export", name, inputs))
-            widget = exported_widget(job, entry)
-            exported[widget.embed_id] = widget
-    finally:
-        stack.close()
-    return exported
-
-
 def look_up(job, records: dict[str, Path], ctx):
     """(cache name, inputs, fresh entry or None) of one embed (a plan.ExportJob); a stale
     one is noted for --why."""
@@ -140,25 +118,7 @@ def exported_widget(job, entry) -> ExportedWidget:
                           entry.file("alt.txt").read_text())
 
 
-def _export_one(pool, widget: Widget, args: dict[str, str], records: dict[str, Path], where: str, root: Path,
-                pending):
-    """One embed's files, written by a worker into the pending entry, then committed."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        future = pool.submit(_export_in_worker, str(widget.folder), widget.lesson, str(root), args, records, where,
-                             str(pending.folder))
-        try:
-            future.result()
-        except BrokenProcessPool:
-            raise broken_pool_error(where, "widget", [widget.name]) from None
-        return pending.commit()
-    except BaseException:
-        pending.abandon()
-        raise
-
-
-def _export_in_worker(folder: str, lesson: str | None, root: str, args: dict[str, str], records: dict[str, Path],
+def export_in_worker(folder: str, lesson: str | None, root: str, args: dict[str, str], records: dict[str, Path],
                       where: str, out: str) -> None:
     """Runs in a worker process: the widget's export(), figure() and describe(), within a time limit."""
     widget = read_widget(Path(folder), Path(root), lesson)

@@ -287,7 +287,7 @@ def _render_all(stale, records, ctx):
     progress.note(f"rendering {total} videos ({len(stale)} scenes) in {workers} worker processes")
     pendings = [{theme: cache.begin("render", f"{scene.key}-{theme}", inputs) for theme, inputs in themes.items()}
                 for scene, themes in stale]
-    jobs = [_job(scene, {theme: pending.folder for theme, pending in pending_themes.items()}, records, root, quality,
+    jobs = [scene_job(scene, {theme: pending.folder for theme, pending in pending_themes.items()}, records, root, quality,
                  {theme: earlier_renders(cache, f"{scene.key}-{theme}") for theme in themes})
             for (scene, themes), pending_themes in zip(stale, pendings)]
     done = []
@@ -297,7 +297,7 @@ def _render_all(stale, records, ctx):
         # Spawned workers, each a fresh interpreter with its own Manim config; on an error or
         # Ctrl-C they are killed (their ffmpeg with them) and their pending entries abandoned.
         with worker_pool(workers) as pool:
-            futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(render_in_worker, job): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 i = futures[future]
                 try:
@@ -344,7 +344,7 @@ def segments_fingerprint(settings: dict) -> str:
                        "cairo": cairo_fingerprint()}, sort_keys=True)
 
 
-def _job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], root: Path, quality: str,
+def scene_job(scene: SceneSource, out: dict[str, Path], records: dict[str, Path], root: Path, quality: str,
          reuse: dict[str, list[Path]], drawn_in: str = "") -> dict:
     """Everything a worker needs, as plain picklable values. `out`: theme -> pending entry folder."""
     return {
@@ -375,16 +375,16 @@ def sample_frames(scene: SceneSource, records: dict[str, Path], root: Path, qual
         out = {theme: Path(tmp) / theme for theme in themes}
         for path in out.values():
             path.mkdir()
-        job = _job(scene, out, records, root, quality, {}, drawn_in)
+        job = scene_job(scene, out, records, root, quality, {}, drawn_in)
         job["samples"] = {"every": every, "folder": str(folder)}
         with worker_pool(1) as pool:
-            outcome = pool.submit(_render_job, job).result()
+            outcome = pool.submit(render_in_worker, job).result()
         if "error" in outcome:
             raise BuildError(*outcome["error"])
 
 
 # --------------------------------------------------------------------------- in the worker
-def _render_job(job: dict) -> dict:
+def render_in_worker(job: dict) -> dict:
     """Runs in a worker process. Returns {"seconds", "painted", "segments"} or {"error": (where, problem, fix)}.
 
     Errors come back as plain tuples: a BuildError does not survive pickling.

@@ -300,19 +300,19 @@ class Scheduler:
             runs, run = task.work, task.extra["run"]
             pending = task.pending[""] = cache.begin("record", task.name, runs.keys[run])
             out = inside(pending.file(f"{run}.json"), pending.folder)
-            return pool.submit(run_timed, training._train_in_worker, str(runs.experiments), run, str(out), str(root))
+            return pool.submit(run_timed, training.train_in_worker, str(runs.experiments), run, str(out), str(root))
         if task.stage == "export":
             job = task.work
             pending = task.pending[""] = cache.begin("export", task.name, task.extra["inputs"])
-            return pool.submit(run_timed, export._export_in_worker, str(job.widget.folder), job.widget.lesson,
+            return pool.submit(run_timed, export.export_in_worker, str(job.widget.folder), job.widget.lesson,
                                str(root), job.args, task.extra["records"], export.where_of(job, root),
                                str(pending.folder))
         for theme, inputs in task.extra["inputs"].items():
             task.pending[theme] = cache.begin("render", f"{task.name}-{theme}", inputs)
-        job = render._job(task.work, {theme: p.folder for theme, p in task.pending.items()}, self.records, root,
+        job = render.scene_job(task.work, {theme: p.folder for theme, p in task.pending.items()}, self.records, root,
                           self.ctx.quality, {theme: render.earlier_renders(cache, f"{task.name}-{theme}")
                                              for theme in task.pending})
-        return pool.submit(run_timed, render._render_job, job)
+        return pool.submit(run_timed, render.render_in_worker, job)
 
     # ---- a job finished
     def _finish(self, future, task: Task) -> None:

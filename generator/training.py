@@ -451,7 +451,7 @@ def _declare_in_worker(experiments: str, root: str) -> list[dict[str, Any]]:
              "timeout": s.timeout} for s in specs]
 
 
-def _train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
+def train_in_worker(experiments: str, run_name: str, out: str, root: str) -> str:
     """Runs in a worker process: import, execute one run, write its record."""
     runs = {s.name: s for s in load_experiments(Path(experiments), Path(root))}
     spec = runs[run_name]
@@ -490,7 +490,7 @@ def _train_all(runs: LessonRuns, stale: list[str], ctx):
     committed: set[str] = set()
     try:
         with worker_pool(max(1, min(ctx.workers, len(stale)))) as pool:
-            futures = [pool.submit(_train_in_worker, str(runs.experiments), name,
+            futures = [pool.submit(train_in_worker, str(runs.experiments), name,
                                    str(inside(pendings[name].file(f"{name}.json"), pendings[name].folder)),
                                    str(ctx.root)) for name in stale]
             for i, future in enumerate(as_completed(futures), 1):
